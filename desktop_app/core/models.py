@@ -1,0 +1,399 @@
+"""Which pre/post-processing a segmentation ONNX file needs, and where the shipped models live.
+
+A model is only as good as the preprocessing it was trained with: feeding U2-Net pixels scaled
+the ISNet way silently costs accuracy. So every file gets an explicit :class:`ModelSpec`,
+found in this order (first hit wins, the user can override the convention):
+
+1. our own ``metadata_props`` (keys in :mod:`desktop_app.core.model_meta`), written at export;
+2. the file name of a known third-party model (rembg's names: u2net, isnet-general-use...);
+3. the input shape (320 -> U2-Net family, 1024 -> ISNet or BiRefNet told apart by whether the
+   graph already ends in a Sigmoid).
+
+Conventions follow how each model was trained (its authors' inference code), cross-checked with
+rembg's sessions. Where rembg differs we follow the training code and say so in ``CONVENTIONS``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from desktop_app.core import model_meta as mm
+from desktop_app.core.errors import ModelError, NoDefaultModelError
+from desktop_app.core.onnx_inspect import ModelHeader, read_header
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+ENV_MODELS_DIR = "SEED_STUDIO_MODELS"
+ENV_USER_MODELS_DIR = "SEED_STUDIO_USER_MODELS"
+_FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to turn an RGB photo into the model's input and its output into alpha.
+
+    ``scale`` says how pixels reach [0, 1] before mean/std: ``"unit"`` divides by 255,
+    ``"image-max"`` divides by the image's maximum (how U2-Net was trained). ``minmax``
+    stretches each predicted map to [0, 1] (the U2-Net/ISNet authors' inference does this; our
+    calibrated models must not). ``source`` records how the spec was found.
+    """
+
+    name: str
+    kind: str = mm.KIND_SEGMENTATION
+    input_size: tuple[int, int] = (320, 320)  # (H, W)
+    channel_order: str = "RGB"
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    output_index: int = 0
+    activation: str = "none"  # "none" | "sigmoid"
+    output_meaning: str = "foreground probability"
+    metrics: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    source: str = "metadata"  # metadata | filename | input-shape | override
+    convention: str = "seed"
+    scale: str = "unit"  # unit | image-max
+    minmax: bool = False
+    version: str = ""
+    training_data: str = ""
+    path: str = ""
+    input_name: str = ""
+    output_name: str = ""
+    dynamic_batch: bool = False
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON-friendly dict (tuples become lists)."""
+        return asdict(self)
+
+
+# name -> preprocessing of that family. Sizes are (H, W).
+CONVENTIONS: dict[str, dict] = {
+    # U2-Net (Qin et al.): image / image.max(), ImageNet mean/std, 320x320; d0 is already a
+    # sigmoid; the authors' test script and rembg min-max normalise the map (normPRED).
+    "u2net": dict(input_size=(320, 320), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="none",
+                  scale="image-max", minmax=True, output_meaning="U2-Net d0 saliency (min-max stretched)"),
+    # ISNet/DIS (Qin et al. 2022): /255, mean 0.5, std 1.0, 1024x1024, sigmoid inside the graph,
+    # min-max at inference. rembg uses mean (0.485, 0.456, 0.406) and /max: at most 0.035 apart.
+    "isnet": dict(input_size=(1024, 1024), mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0), activation="none",
+                  scale="unit", minmax=True, output_meaning="ISNet saliency (min-max stretched)"),
+    # BiRefNet: /255, ImageNet mean/std, 1024x1024, outputs logits -> sigmoid. Its authors use the
+    # sigmoid as is (calibrated), so no min-max (rembg stretches anyway).
+    "birefnet": dict(input_size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="sigmoid",
+                     scale="unit", minmax=False, output_meaning="BiRefNet foreground probability"),
+    # BRIA RMBG as packaged by rembg (bria-rmbg-2.0.onnx): ImageNet, 1024, output 0, min-max.
+    "bria-rmbg": dict(input_size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="none",
+                      scale="unit", minmax=True, output_meaning="RMBG foreground (min-max stretched)"),
+    # Our own models without metadata (should not happen): /255, identity normalisation.
+    "seed": dict(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), activation="none", scale="unit", minmax=False),
+}  # fmt: skip
+
+ALIASES = {
+    "u2netp": "u2net", "u2net_human_seg": "u2net", "silueta": "u2net", "u2net-custom": "u2net",
+    "u2net_custom": "u2net", "isnet-general-use": "isnet", "isnet-anime": "isnet", "dis": "isnet",
+    "birefnet-general": "birefnet", "birefnet-general-lite": "birefnet", "birefnet-portrait": "birefnet",
+    "birefnet-dis": "birefnet", "birefnet-hrsod": "birefnet", "birefnet-cod": "birefnet",
+    "birefnet-massive": "birefnet", "bria": "bria-rmbg", "rmbg": "bria-rmbg",
+}  # fmt: skip
+
+_UNSUPPORTED_NAMES = {
+    "u2net_cloth_seg": "a clothing parser with 3 class maps, not a foreground model",
+    "sam": "Segment Anything needs prompts and an encoder/decoder pair",
+}
+
+
+def convention_names() -> list[str]:
+    """Every accepted ``--convention`` value (families and their aliases)."""
+    return sorted(set(CONVENTIONS) | set(ALIASES))
+
+
+def resolve_convention(name: str) -> str:
+    """Family name for a user-given convention; ModelError listing choices when unknown."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in CONVENTIONS:
+        raise ModelError(f"unknown convention {name!r}; choose one of: {', '.join(convention_names())}")
+    return key
+
+
+def _convention_from_filename(stem: str) -> str | None:
+    s = stem.lower()
+    for bad, why in _UNSUPPORTED_NAMES.items():
+        if (
+            s == bad
+            or s.startswith((bad + "_", bad + "-", bad + "."))
+            or (bad == "u2net_cloth_seg" and s.startswith(bad))
+        ):
+            raise ModelError(f"{stem}: {why}; it cannot be used for background removal")
+    if s.startswith("birefnet"):
+        return "birefnet"
+    if s.startswith(("bria", "rmbg")):
+        return "bria-rmbg"
+    if s.startswith(("isnet", "dis_", "dis-")):
+        return "isnet"
+    if s.startswith(("u2net", "silueta")):
+        return "u2net"
+    return None
+
+
+def _static_hw(header: ModelHeader) -> tuple[int, int] | None:
+    shape = header.inputs[0].shape or ()
+    if (
+        len(shape) == 4
+        and isinstance(shape[2], int)
+        and isinstance(shape[3], int)
+        and shape[2] > 0
+        and shape[3] > 0
+    ):
+        return int(shape[2]), int(shape[3])
+    return None
+
+
+def _validate_graph(header: ModelHeader) -> None:
+    """Raise ModelError unless the graph looks like image -> mask."""
+    p = header.path
+    if len(header.inputs) != 1:
+        names = ", ".join(i.name for i in header.inputs) or "none"
+        raise ModelError(f"{p}: a segmentation model takes exactly one image input; this one has {names}")
+    inp = header.inputs[0]
+    if inp.rank != 4:
+        raise ModelError(
+            f"{p}: input '{inp.name}' has rank {inp.rank} (shape {inp.shape}); "
+            "an image model needs N x 3 x H x W"
+        )
+    if isinstance(inp.shape[1], int) and inp.shape[1] != 3:
+        raise ModelError(f"{p}: input '{inp.name}' has {inp.shape[1]} channels; expected 3 (N x 3 x H x W)")
+    if inp.elem_type not in _FLOAT_TYPES:
+        raise ModelError(f"{p}: input '{inp.name}' is not a float tensor (ONNX type {inp.elem_type})")
+
+
+def _check_output(header: ModelHeader, index: int) -> None:
+    p = header.path
+    if not 0 <= index < len(header.outputs):
+        raise ModelError(
+            f"{p}: output index {index} does not exist (the model has {len(header.outputs)} outputs)"
+        )
+    out = header.outputs[index]
+    if out.rank is not None and out.rank not in (3, 4):
+        raise ModelError(
+            f"{p}: output '{out.name}' has rank {out.rank}; a mask needs N x 1 x H x W or N x H x W"
+        )
+
+
+def _parse_metadata(header: ModelHeader) -> dict:
+    meta = header.metadata
+    p = header.path
+    kind = meta.get(mm.KEY_KIND, mm.KIND_SEGMENTATION)
+    if kind != mm.KIND_SEGMENTATION:
+        raise ModelError(
+            f"{p}: this is a '{kind}' model ({meta.get(mm.KEY_NAME, p.stem)}), not a segmentation model"
+        )
+    vals: dict = {"kind": kind, "source": "metadata", "convention": "seed", "scale": "unit", "minmax": False}
+    try:
+        if mm.KEY_INPUT_SIZE in meta:
+            hw = tuple(int(v) for v in mm.parse_floats(meta[mm.KEY_INPUT_SIZE]))
+            if len(hw) != 2 or min(hw) <= 0:
+                raise ValueError(f"input_size must be 'H,W', got {meta[mm.KEY_INPUT_SIZE]!r}")
+            vals["input_size"] = hw
+        for key in (mm.KEY_MEAN, mm.KEY_STD):
+            if key not in meta:
+                raise ValueError(f"required key '{key}' is missing")
+            vec = mm.parse_floats(meta[key])
+            if len(vec) != 3:
+                raise ValueError(f"'{key}' must have 3 values, got {meta[key]!r}")
+            if key == mm.KEY_STD and min(vec) <= 0:
+                raise ValueError("std values must be positive")
+            vals[key] = vec
+        order = meta.get(mm.KEY_CHANNEL_ORDER, "RGB").upper()
+        if order not in ("RGB", "BGR"):
+            raise ValueError(f"channel_order must be RGB or BGR, got {order!r}")
+        vals["channel_order"] = order
+        vals["output_index"] = int(meta.get(mm.KEY_OUTPUT_INDEX, "0"))
+        act = meta.get(mm.KEY_ACTIVATION, "none").lower()
+        if act not in ("none", "sigmoid"):
+            raise ValueError(f"activation must be 'none' or 'sigmoid', got {act!r}")
+        vals["activation"] = act
+        vals["metrics"] = mm.parse_json(meta, mm.KEY_METRICS)
+        vals["extra"] = mm.parse_json(meta, mm.KEY_EXTRA)
+    except ValueError as exc:
+        raise ModelError(f"{p}: bad Seed Studio metadata: {exc}") from exc
+    named = {mm.KEY_NAME: "name", mm.KEY_VERSION: "version", mm.KEY_TRAINING_DATA: "training_data",
+             mm.KEY_OUTPUT_MEANING: "output_meaning"}  # fmt: skip
+    for key, attr in named.items():
+        if meta.get(key):
+            vals[attr] = meta[key]
+    return vals
+
+
+def spec_from_header(header: ModelHeader, convention: str | None = None) -> ModelSpec:
+    """Build the spec for an inspected file; ``convention`` overrides detection (not the kind check)."""
+    p = header.path
+    ours = header.metadata.get(mm.KEY_PRODUCER) == mm.PRODUCER or mm.KEY_KIND in header.metadata
+    vals: dict = {"name": p.stem}
+    notes: list[str] = []
+    if ours:
+        vals.update(_parse_metadata(header))  # raises for non-segmentation kinds first
+    _validate_graph(header)
+    static_hw = _static_hw(header)
+    if convention is not None:
+        family = resolve_convention(convention)
+        vals.update(CONVENTIONS[family], convention=family, source="override")
+    elif not ours:
+        family = _convention_from_filename(p.stem)
+        source = "filename"
+        if family is None:
+            source = "input-shape"
+            if static_hw == (320, 320):
+                family = "u2net"
+            elif static_hw == (1024, 1024):
+                ends_in_sigmoid = header.output_ops[:1] == ("Sigmoid",)
+                family = "isnet" if ends_in_sigmoid else "birefnet"
+            else:
+                raise ModelError(
+                    f"{p}: no Seed Studio metadata, unknown file name and input shape "
+                    f"{header.inputs[0].shape}; pass a convention ({', '.join(sorted(CONVENTIONS))})"
+                )
+        vals.update(CONVENTIONS[family], convention=family, source=source)
+    if static_hw is not None and vals.get("input_size", static_hw) != static_hw:
+        notes.append(
+            f"graph input is {static_hw[0]}x{static_hw[1]}; using it instead of {vals['input_size']}"
+        )
+        vals["input_size"] = static_hw
+    if "input_size" not in vals:
+        if static_hw is None:
+            raise ModelError(
+                f"{p}: dynamic input size and no '{mm.KEY_INPUT_SIZE}' metadata; cannot choose a size"
+            )
+        vals["input_size"] = static_hw
+    index = int(vals.get("output_index", 0))
+    _check_output(header, index)
+    batch = header.inputs[0].shape[0] if header.inputs[0].shape else None
+    return ModelSpec(
+        **vals,
+        path=str(p),
+        input_name=header.inputs[0].name,
+        output_name=header.outputs[index].name,
+        dynamic_batch=not isinstance(batch, int) or batch <= 0,
+        notes=tuple(notes),
+    )
+
+
+_SPEC_CACHE: dict[tuple, tuple[ModelHeader, ModelSpec]] = {}
+
+
+def inspect_model(
+    path: str | os.PathLike[str], convention: str | None = None
+) -> tuple[ModelHeader, ModelSpec]:
+    """Header and spec of a model file, cached per (path, mtime, size, convention)."""
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ModelError(f"{p}: model file not found") from exc
+    key = (str(p.resolve()), st.st_mtime_ns, st.st_size, convention)
+    hit = _SPEC_CACHE.get(key)
+    if hit is None:
+        header = read_header(p)
+        hit = (header, spec_from_header(header, convention))
+        _SPEC_CACHE[key] = hit
+    return hit
+
+
+def load_spec(path: str | os.PathLike[str], convention: str | None = None) -> ModelSpec:
+    """The :class:`ModelSpec` of a segmentation model file (raises :class:`ModelError`)."""
+    return inspect_model(path, convention)[1]
+
+
+def override_spec(spec: ModelSpec, **changes) -> ModelSpec:
+    """Copy of ``spec`` with fields replaced (e.g. a GUI's advanced settings)."""
+    return replace(spec, **changes, source="override")
+
+
+# ----------------------------------------------------------------------------- model folders
+
+
+def models_dir() -> Path:
+    """The embedded models folder: $SEED_STUDIO_MODELS, else <repo or install>/assets/models."""
+    env = os.environ.get(ENV_MODELS_DIR)
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "assets" / "models"
+        if candidate.is_dir():
+            return candidate
+    return here.parents[2] / "assets" / "models"
+
+
+def user_models_dir() -> Path:
+    """Where users drop their own models: $SEED_STUDIO_USER_MODELS or the platform data folder."""
+    env = os.environ.get(ENV_USER_MODELS_DIR)
+    if env:
+        return Path(env).expanduser()
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif os.uname().sysname == "Darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "seed-studio" / "models"
+
+
+def _onnx_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() == ".onnx" and p.is_file())
+
+
+def embedded_models() -> list[Path]:
+    """All ``*.onnx`` files shipped in :func:`models_dir` (any kind), sorted by name."""
+    return _onnx_files(models_dir())
+
+
+def user_models() -> list[Path]:
+    """All ``*.onnx`` files in :func:`user_models_dir`."""
+    return _onnx_files(user_models_dir())
+
+
+def default_model_path() -> Path:
+    """The embedded default segmentation model.
+
+    ``assets/models/default.txt`` (one file name) wins; otherwise the first file whose spec
+    is a usable segmentation model. Raises :class:`NoDefaultModelError` when there is none.
+    """
+    folder = models_dir()
+    pointer = folder / "default.txt"
+    if pointer.is_file():
+        name = (
+            pointer.read_text(encoding="utf-8").strip().splitlines()[0].strip()
+            if pointer.stat().st_size
+            else ""
+        )
+        if name:
+            chosen = folder / name
+            if not chosen.is_file():
+                raise NoDefaultModelError(f"{pointer} names {name!r}, which is not in {folder}")
+            load_spec(chosen)  # raises ModelError if it is not a segmentation model
+            return chosen
+    for path in embedded_models():
+        try:
+            load_spec(path)
+        except ModelError:
+            continue
+        return path
+    raise NoDefaultModelError(
+        f"no embedded default model yet: no segmentation model in {folder}; pass --model PATH "
+        f"(or set {ENV_MODELS_DIR})"
+    )
+
+
+def find_model(name_or_path: str) -> Path:
+    """A path as given if it exists, else an embedded/user model whose file stem matches."""
+    p = Path(name_or_path).expanduser()
+    if p.exists():
+        return p
+    for candidate in embedded_models() + user_models():
+        if candidate.stem == name_or_path or candidate.name == name_or_path:
+            return candidate
+    raise ModelError(f"{name_or_path}: no such model file, and no embedded or user model has that name")

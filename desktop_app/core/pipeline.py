@@ -1,0 +1,98 @@
+"""One photo through the whole chain: model input, mask, compositing, ready-to-encode array.
+
+The batch engine, the CLI's stdin mode and the GUI's export all call :func:`render`, so a
+cut-out saved from the GUI is byte-identical to the CLI's.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from desktop_app.core import compose
+from desktop_app.core.imageio import LoadedImage, load_image
+from desktop_app.core.options import Background, RemoveOptions
+from desktop_app.core.segment import Segmenter
+
+
+@dataclass
+class Rendered:
+    """A result array plus what the user should know about it."""
+
+    image: np.ndarray  # HxW (mask), HxWx3 (RGB) or HxWx4 (straight RGBA), uint8
+    alpha: np.ndarray  # float32 HxW after source alpha, refinement and crop
+    bbox: tuple[int, int, int, int] | None = None  # crop applied, in source pixels
+    warnings: list[str] = field(default_factory=list)
+
+
+def model_input(loaded: LoadedImage) -> np.ndarray:
+    """RGB the network sees: transparent pixels of the source are flattened onto white.
+
+    Transparent areas of PNGs hold arbitrary colours (often black) that would otherwise
+    look like content to the model; product shots with alpha are nearly always on white.
+    """
+    if loaded.alpha is None:
+        return loaded.rgb
+    white = compose.solid(loaded.rgb.shape[:2], (255, 255, 255))
+    return compose.composite(loaded.rgb, loaded.alpha.astype(np.float32) / 255.0, white)
+
+
+@functools.lru_cache(maxsize=4)
+def _background_image(path: str, mtime_ns: int, max_pixels: int | None) -> np.ndarray:
+    return load_image(path, max_pixels=max_pixels).rgb
+
+
+def background_layer(
+    bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pixels: int | None = None
+) -> np.ndarray:
+    """The HxWx3 image to put behind the subject for a non-transparent background."""
+    shape = rgb.shape[:2]
+    if bg.kind == "colour":
+        return compose.solid(shape, bg.colour)
+    if bg.kind == "blur":
+        return compose.blurred_background(rgb, alpha, bg.blur_strength)
+    if bg.kind == "image" and bg.image is not None:
+        p = Path(bg.image)
+        img = _background_image(str(p), p.stat().st_mtime_ns, max_pixels)
+        return compose.cover_fit(img, shape)
+    raise ValueError(f"background {bg} has no layer")
+
+
+def render(
+    rgb: np.ndarray,
+    alpha: np.ndarray,
+    options: RemoveOptions,
+    source_alpha: np.ndarray | None = None,
+) -> Rendered:
+    """Compose the deliverable for one photo from its predicted ``alpha`` (float HxW in [0,1])."""
+    warnings: list[str] = []
+    if source_alpha is not None:
+        alpha = alpha * (source_alpha.astype(np.float32) * (1.0 / 255.0))
+    bbox = None
+    if options.crop:
+        bbox = compose.subject_bbox(alpha, margin=options.crop_margin)
+        if bbox is None:
+            warnings.append("no subject found: nothing to crop to, the full frame is kept")
+        else:
+            rgb, alpha = compose.crop(rgb, bbox), compose.crop(alpha, bbox)
+    if options.mask_only:
+        return Rendered(compose.alpha_to_u8(alpha), alpha, bbox, warnings)
+    bg = options.background
+    if bg.kind == "transparent" and options.format == "jpg" and options.jpg_background is not None:
+        bg = Background(kind="colour", colour=options.jpg_background)
+    colour = compose.estimate_foreground(rgb, alpha) if options.foreground_estimation else rgb
+    if bg.kind == "transparent":
+        return Rendered(compose.cutout_rgba(colour, alpha), alpha, bbox, warnings)
+    layer = background_layer(bg, rgb, alpha, options.max_pixels)
+    return Rendered(compose.composite(colour, alpha, layer), alpha, bbox, warnings)
+
+
+def remove_background(loaded: LoadedImage, segmenter: Segmenter, options: RemoveOptions) -> Rendered:
+    """Predict and render one loaded photo (convenience for the GUI and the stdin CLI)."""
+    alpha = segmenter.predict(model_input(loaded), refine=options.refine, threshold=options.threshold)
+    out = render(loaded.rgb, alpha, options, source_alpha=loaded.alpha)
+    out.warnings[:0] = loaded.warnings
+    return out

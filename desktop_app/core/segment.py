@@ -1,0 +1,147 @@
+"""Photo -> alpha matte with an ONNX segmentation model, at the photo's own resolution.
+
+The steps mirror :class:`~desktop_app.core.models.ModelSpec` one to one (resize, scale,
+mean/std, channel order, output choice, activation, min-max, resize back) so a test can check
+each one exactly with a tiny model whose output is a known function of its input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from desktop_app.core.errors import ModelError
+from desktop_app.core.models import ModelSpec, load_spec, resolve_convention
+from desktop_app.core.refine import hard_threshold, refine_alpha
+from desktop_app.core.session import active_provider, get_session
+
+
+def resize_to(image: np.ndarray, size_hw: tuple[int, int], interpolation: int | None = None) -> np.ndarray:
+    """Resize with INTER_AREA when shrinking (no aliasing) and INTER_LINEAR when enlarging."""
+    h, w = image.shape[:2]
+    th, tw = size_hw
+    if (h, w) == (th, tw):
+        return image
+    if interpolation is None:
+        interpolation = cv2.INTER_AREA if th <= h and tw <= w else cv2.INTER_LINEAR
+    return cv2.resize(image, (tw, th), interpolation=interpolation)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # Written as 0.5*(1+tanh(x/2)): same function, no overflow warning for large |x|.
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
+
+
+class Segmenter:
+    """A loaded segmentation model.
+
+    ``Segmenter(path)`` detects the convention; ``spec_override`` is either a convention name
+    (``"isnet"``) or a full :class:`ModelSpec`. ``provider`` tells which onnxruntime provider
+    runs it (show it to users: "CPU" vs "CUDA" explains speed). Instances are cheap: the
+    onnxruntime session is shared through the session cache. ``predict`` is thread-safe.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        spec_override: str | ModelSpec | None = None,
+        providers: list[str] | None = None,
+        threads: int | None = None,
+    ) -> None:
+        if isinstance(spec_override, ModelSpec):
+            self.spec = spec_override
+        else:
+            if spec_override is not None:
+                resolve_convention(spec_override)
+            self.spec = load_spec(model_path, spec_override)
+        self.model_path = str(model_path)
+        self.session = get_session(model_path, providers=providers, threads=threads)
+        self.provider = active_provider(self.session)
+        self._output_name = self.spec.output_name or self.session.get_outputs()[self.spec.output_index].name
+        self._input_name = self.spec.input_name or self.session.get_inputs()[0].name
+
+    # ---------------------------------------------------------------- steps (public for tests)
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """RGB uint8 HxWx3 -> float32 1x3xHxW network input, exactly per the spec."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        small = resize_to(rgb, self.spec.input_size)
+        x = small.astype(np.float32)
+        if self.spec.scale == "image-max":
+            x *= 1.0 / max(float(x.max()), 1e-6)
+        else:
+            x *= 1.0 / 255.0
+        x -= np.asarray(self.spec.mean, np.float32)
+        x /= np.asarray(self.spec.std, np.float32)
+        if self.spec.channel_order == "BGR":
+            x = x[:, :, ::-1]
+        return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+    def postprocess(self, raw: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+        """One raw output map (1xHxW, HxW, 1x1xHxW or HxWx1) -> float32 alpha at ``size_hw``."""
+        m = np.asarray(raw, dtype=np.float32)
+        while m.ndim > 2 and m.shape[0] == 1:
+            m = m[0]
+        if m.ndim == 3 and m.shape[-1] == 1:
+            m = m[..., 0]
+        if m.ndim == 3:  # several channels: channel 0 is the foreground map in every family we know
+            m = m[0]
+        if m.ndim != 2:
+            raise ModelError(f"{self.model_path}: output has shape {raw.shape}; cannot read a mask from it")
+        if self.spec.activation == "sigmoid":
+            m = _sigmoid(m)
+        if self.spec.minmax:
+            lo, hi = float(m.min()), float(m.max())
+            m = (m - lo) / (hi - lo) if hi - lo > 1e-8 else np.zeros_like(m)
+        m = np.clip(m, 0.0, 1.0).astype(np.float32, copy=False)
+        out = resize_to(m, size_hw)
+        return np.clip(out, 0.0, 1.0, out=out) if out is not m else out
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Run the network on an Nx3xHxW batch; returns the selected output (N, ...)."""
+        try:
+            (out,) = self.session.run([self._output_name], {self._input_name: batch})
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{self.model_path}: inference failed: {exc}") from exc
+        return out
+
+    # ---------------------------------------------------------------- main API
+
+    def predict(self, rgb: np.ndarray, refine: bool = False, threshold: float | None = None) -> np.ndarray:
+        """Alpha matte (float32 HxW in [0, 1]) for an RGB uint8 photo at its own resolution."""
+        return self.predict_batch([rgb], refine=refine, threshold=threshold)[0]
+
+    def predict_batch(
+        self, images: Sequence[np.ndarray], refine: bool = False, threshold: float | None = None
+    ) -> list[np.ndarray]:
+        """Like :meth:`predict` for several photos; one network call when the batch dim is dynamic.
+
+        Per-image steps (min-max, resize back, refinement) stay per image, so results equal
+        calling :meth:`predict` on each.
+        """
+        if not images:
+            return []
+        inputs = [self.preprocess(im) for im in images]
+        if self.spec.dynamic_batch and len(inputs) > 1:
+            raw = self.run(np.concatenate(inputs, axis=0))
+            raws = [raw[i : i + 1] for i in range(len(inputs))]
+        else:
+            raws = [self.run(x) for x in inputs]
+        alphas = []
+        for im, r in zip(images, raws, strict=True):
+            a = self.postprocess(r, im.shape[:2])
+            if refine:
+                a = refine_alpha(im, a, model_size=self.spec.input_size)
+            if threshold is not None:
+                a = hard_threshold(a, threshold)
+            alphas.append(a)
+        return alphas
+
+    def describe(self) -> str:
+        """One line for status bars and the CLI summary."""
+        s = self.spec
+        return f"{s.name} ({s.convention}, {s.input_size[1]}x{s.input_size[0]}, {self.provider})"

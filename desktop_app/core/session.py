@@ -1,0 +1,120 @@
+"""onnxruntime sessions: provider choice, threading, and a small cache.
+
+Creating a session costs 0.1-2 s (graph optimisation), so the CLI, batch engine and GUI all go
+through :func:`get_session`, which keeps the last few sessions keyed by file identity
+(path, mtime, size): replacing a model file on disk is picked up, reusing it is free.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import onnxruntime as ort
+
+from desktop_app.core.errors import ModelError
+
+# Best first. Only providers present in this onnxruntime build are requested.
+PREFERRED_PROVIDERS = (
+    "CUDAExecutionProvider",
+    "DmlExecutionProvider",
+    "CoreMLExecutionProvider",
+    "CPUExecutionProvider",
+)
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple, ort.InferenceSession] = OrderedDict()
+_lock = threading.Lock()
+
+
+def physical_cores() -> int:
+    """Physical core count (hyper-threads make ORT slower, not faster), at least 1."""
+    try:
+        import psutil  # optional: a dev dependency, not required at run time
+
+        n = psutil.cpu_count(logical=False)
+        if n:
+            return int(n)
+    except ImportError:
+        pass
+    try:  # Linux without psutil: count distinct (package, core) pairs
+        cores = set()
+        base = Path("/sys/devices/system/cpu")
+        for cpu in base.glob("cpu[0-9]*/topology"):
+            pkg = (cpu / "physical_package_id").read_text().strip()
+            core = (cpu / "core_id").read_text().strip()
+            cores.add((pkg, core))
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def available_providers(preferred: tuple[str, ...] = PREFERRED_PROVIDERS) -> list[str]:
+    """``preferred`` filtered to what this onnxruntime build offers, CPU always last."""
+    have = set(ort.get_available_providers())
+    chosen = [p for p in preferred if p in have and p != "CPUExecutionProvider"]
+    return [*chosen, "CPUExecutionProvider"]
+
+
+def session_options(threads: int | None = None) -> ort.SessionOptions:
+    """Full graph optimisation, sequential execution, intra-op threads = physical cores."""
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.intra_op_num_threads = threads or physical_cores()
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3  # errors only: ORT's warnings about unused initializers mean nothing to users
+    return so
+
+
+def get_session(
+    path: str | os.PathLike[str], providers: list[str] | None = None, threads: int | None = None
+) -> ort.InferenceSession:
+    """A cached :class:`onnxruntime.InferenceSession` for ``path``.
+
+    If an accelerator provider fails to initialise (missing driver...) the session is built
+    on the CPU instead of failing: a slower result beats none. Raises :class:`ModelError`.
+    """
+    p = Path(path).expanduser()
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise ModelError(f"{p}: model file not found") from exc
+    provs = tuple(providers or available_providers())
+    key = (str(p.resolve()), st.st_mtime_ns, st.st_size, provs, threads)
+    with _lock:
+        sess = _cache.get(key)
+        if sess is not None:
+            _cache.move_to_end(key)
+            return sess
+    try:
+        sess = ort.InferenceSession(str(p), sess_options=session_options(threads), providers=list(provs))
+    except Exception as exc:
+        if provs != ("CPUExecutionProvider",):
+            try:
+                sess = ort.InferenceSession(
+                    str(p), sess_options=session_options(threads), providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc2:
+                raise ModelError(f"{p}: onnxruntime cannot load the model: {exc2}") from exc2
+        else:
+            raise ModelError(f"{p}: onnxruntime cannot load the model: {exc}") from exc
+    with _lock:
+        _cache[key] = sess
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return sess
+
+
+def active_provider(session: ort.InferenceSession) -> str:
+    """The provider actually running the graph (first of ``session.get_providers()``)."""
+    return session.get_providers()[0]
+
+
+def clear_cache() -> None:
+    """Forget cached sessions (tests; freeing memory after switching models)."""
+    with _lock:
+        _cache.clear()
