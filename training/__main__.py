@@ -1,0 +1,41 @@
+"""``python -m training seg|clicks|gen train|eval|export ...``"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    tasks = parser.add_subparsers(dest="task", required=True)
+
+    seg = tasks.add_parser("seg", help="background-removal model").add_subparsers(dest="cmd", required=True)
+    from . import seg as seg_mod
+
+    seg_mod.add_train_args(seg.add_parser("train", help="train on a folder dataset"))
+    try:
+        from . import seg_cli
+
+        seg_cli.add_eval_args(seg.add_parser("eval", help="salient-object metrics of an ONNX model"))
+        seg_cli.add_export_args(seg.add_parser("export", help="checkpoint -> ONNX with metadata"))
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.task == "seg":
+        if args.cmd == "train":
+            from .seg import cmd_train
+
+            return cmd_train(args)
+        from . import seg_cli
+
+        return seg_cli.run(args)
+    raise SystemExit(f"unknown task {args.task}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

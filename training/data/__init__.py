@@ -1,0 +1,1 @@
+"""Datasets, augmentation and click simulation for training (no app code here)."""

@@ -1,0 +1,66 @@
+"""Torch dataset for salient-object / cut-out training over a decoded folder."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .augment import AugmentConfig, augment_pair
+from .folder import DecodedSet
+
+cv2.setNumThreads(1)  # loader workers share 2 cores with the training threads
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def to_tensor(image: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    """uint8 HxWx3 RGB -> normalised float CxHxW."""
+    arr = image.astype(np.float32) / 255.0
+    arr = (arr - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))
+
+
+class SegTrainSet(Dataset):
+    """Random augmented square crops of ``size`` px; deterministic per (seed, epoch, index).
+
+    ``size`` and ``epoch`` are plain attributes the trainer sets before each epoch (progressive
+    resizing); worker processes are started per epoch so they see the new values.
+    """
+
+    def __init__(self, data: DecodedSet, size: int = 256, seed: int = 0, augment: AugmentConfig | None = None):
+        self.data, self.size, self.seed, self.epoch = data, size, seed, 0
+        self.augment = augment or AugmentConfig()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, index: int):
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        image, mask = self.data.image(index), self.data.mask(index)
+        background = None
+        if self.augment.composite_prob and rng.random() < self.augment.composite_prob:
+            background = np.asarray(self.data.image(int(rng.integers(len(self.data)))))
+        img, msk = augment_pair(rng, np.asarray(image), np.asarray(mask), self.size, self.augment, background)
+        target = torch.from_numpy(msk.astype(np.float32) / 255.0)[None]
+        return to_tensor(img), target
+
+
+class SegEvalSet(Dataset):
+    """Validation images resized to the network size; the full-size mask is kept for metrics."""
+
+    def __init__(self, data: DecodedSet, size: int = 320):
+        self.data, self.size = data, size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int):
+        image = np.asarray(self.data.image(index))
+        resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        return to_tensor(resized), index

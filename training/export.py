@@ -1,0 +1,80 @@
+"""ONNX export shared by every model: graph, ``metadata_props``, and a parity check.
+
+Every exported file is run through onnxruntime on the same inputs as PyTorch and the max abs
+difference is reported; callers refuse files above their tolerance. Metadata uses the keys of
+``desktop_app.core.model_meta`` so the app reads exactly what training wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from desktop_app.core import model_meta as meta
+
+OPSET = 17
+
+
+def export_onnx(
+    module: nn.Module,
+    inputs: tuple[torch.Tensor, ...],
+    path: str | Path,
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    metadata: Mapping[str, str],
+    dynamic_batch: bool = True,
+) -> Path:
+    """Export ``module`` (eval mode, fp32) to ``path`` atomically and attach metadata."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module = module.eval().float().to(memory_format=torch.contiguous_format)
+    axes = {name: {0: "batch"} for name in (*input_names, *output_names)} if dynamic_batch else None
+    tmp = path.with_name(path.name + ".tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, inputs, str(tmp), input_names=list(input_names), output_names=list(output_names),
+            dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True,
+        )
+    model = onnx.load(str(tmp))
+    set_metadata(model, metadata)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def set_metadata(model: onnx.ModelProto, metadata: Mapping[str, str]) -> None:
+    """Replace ``metadata_props`` with ``metadata`` (+ producer stamp); values must be str."""
+    del model.metadata_props[:]
+    for key, value in {meta.KEY_PRODUCER: meta.PRODUCER, **metadata}.items():
+        if not isinstance(value, str):
+            raise TypeError(f"metadata {key!r} must be a string, got {type(value).__name__}")
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def read_metadata(path: str | Path) -> dict[str, str]:
+    model = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in model.metadata_props}
+
+
+def parity(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: str | Path) -> float:
+    """Max abs difference between PyTorch and onnxruntime on the first output."""
+    module = module.eval().float()
+    with torch.no_grad():
+        expected = module(*inputs)
+    if isinstance(expected, list | tuple):
+        expected = expected[0]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs, strict=True)}
+    got = session.run(None, feed)[0]
+    return float(np.abs(got - expected.numpy()).max())

@@ -1,0 +1,95 @@
+"""Building blocks shared by the CPU-friendly networks (MobileNetV2-style, depthwise convs)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv_bn_act(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, act: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+    ]
+    if act:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    """Expand (1x1) -> depthwise (kxk) -> project (1x1), residual when shapes match."""
+
+    def __init__(self, cin: int, cout: int, stride: int = 1, expand: int = 4, k: int = 3, dilation: int = 1):
+        super().__init__()
+        mid = cin * expand
+        self.use_res = stride == 1 and cin == cout
+        pad = dilation * (k // 2)
+        self.body = nn.Sequential(
+            conv_bn_act(cin, mid, 1),
+            nn.Conv2d(mid, mid, k, stride, pad, dilation=dilation, groups=mid, bias=False),
+            nn.BatchNorm2d(mid),
+            nn.ReLU(inplace=True),
+            conv_bn_act(mid, cout, 1, act=False),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.body(x)
+        return x + y if self.use_res else y
+
+
+class SeparableConv(nn.Module):
+    """Depthwise kxk + pointwise 1x1: the decoder's workhorse (cheap on CPU)."""
+
+    def __init__(self, cin: int, cout: int, k: int = 3):
+        super().__init__()
+        self.dw = conv_bn_act(cin, cin, k, groups=cin)
+        self.pw = conv_bn_act(cin, cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pw(self.dw(x))
+
+
+def _pool_matrix(n_in: int, n_out: int) -> torch.Tensor:
+    """Row i averages the input cells PyTorch's adaptive pooling puts in output cell i."""
+    m = torch.zeros(n_out, n_in)
+    for i in range(n_out):
+        start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def adaptive_avg_pool_matmul(x: torch.Tensor, bins: int) -> torch.Tensor:
+    """``F.adaptive_avg_pool2d`` as two matrix products (identical result).
+
+    ONNX has no adaptive pooling for sizes that are not multiples of the bins (10x10 -> 4x4 at
+    a 320 px input), so the exporter uses this form, built from the static feature-map size.
+    """
+    h, w = int(x.shape[-2]), int(x.shape[-1])
+    ph, pw = _pool_matrix(h, bins).to(x.dtype), _pool_matrix(w, bins).to(x.dtype)
+    return torch.matmul(torch.matmul(ph, x), pw.t())
+
+
+class PyramidPool(nn.Module):
+    """Global context at the coarsest scale (PSPNet-style pooling at 1, 2 and 4 bins).
+
+    Salient-object detection is about what stands out from the whole scene, which a small
+    receptive field cannot see; pooling adds that context for a few thousand parameters.
+    """
+
+    def __init__(self, cin: int, cout: int, bins: tuple[int, ...] = (1, 2, 4)):
+        super().__init__()
+        branch = max(8, cin // 4)
+        self.bins = bins
+        self.branches = nn.ModuleList(conv_bn_act(cin, branch, 1) for _ in bins)
+        self.fuse = conv_bn_act(cin + branch * len(bins), cout, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        feats = [x]
+        exporting = torch.onnx.is_in_onnx_export()
+        for bins, branch in zip(self.bins, self.branches, strict=True):
+            pooled = adaptive_avg_pool_matmul(x, bins) if exporting else F.adaptive_avg_pool2d(x, bins)
+            pooled = branch(pooled)
+            feats.append(F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False))
+        return self.fuse(torch.cat(feats, dim=1))

@@ -1,0 +1,101 @@
+"""SeedNet: a small encoder-decoder for background removal, built for CPU inference.
+
+Encoder: MobileNetV2-style inverted residual stages (strides 2..32) with a pyramid-pooling
+context head. Decoder: FPN-like top-down path of separable convs with a side output at every
+scale (deep supervision, as in U²-Net/BASNet). A light refinement head at full resolution sees
+the photo again, so edges follow the image rather than the upsampled coarse mask.
+The same network with ``in_channels=6`` is the click model (photo + 2 click maps + prev mask).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .blocks import InvertedResidual, PyramidPool, SeparableConv, conv_bn_act
+
+
+@dataclass
+class SegNetConfig:
+    in_channels: int = 3
+    stem: int = 16
+    widths: tuple[int, ...] = (24, 40, 80, 128)  # strides 4, 8, 16, 32
+    depths: tuple[int, ...] = (2, 3, 3, 3)
+    kernels: tuple[int, ...] = (3, 3, 5, 5)
+    expand: int = 4
+    decoder: int = 40
+    refine: int = 12
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SegNetConfig:
+        d = dict(d)
+        for key in ("widths", "depths", "kernels"):
+            if key in d:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS = {
+    "xs": SegNetConfig(widths=(16, 32, 64, 96), depths=(1, 2, 2, 2), decoder=32, refine=8),
+    "s": SegNetConfig(),
+    "m": SegNetConfig(stem=24, widths=(32, 48, 96, 160), depths=(2, 3, 4, 3), decoder=48, refine=16),
+}
+
+
+class SegNet(nn.Module):
+    def __init__(self, config: SegNetConfig):
+        super().__init__()
+        self.config = c = config
+        self.stem = conv_bn_act(c.in_channels, c.stem, 3, stride=2)
+        stages, cin = [], c.stem
+        for width, depth, k in zip(c.widths, c.depths, c.kernels, strict=True):
+            blocks = [InvertedResidual(cin, width, 2, c.expand, k)]
+            blocks += [InvertedResidual(width, width, 1, c.expand, k) for _ in range(depth - 1)]
+            stages.append(nn.Sequential(*blocks))
+            cin = width
+        self.stages = nn.ModuleList(stages)
+        self.context = PyramidPool(c.widths[-1], c.decoder)
+        skips = (c.stem, *c.widths[:-1])  # strides 2, 4, 8, 16
+        self.laterals = nn.ModuleList(conv_bn_act(s, c.decoder, 1) for s in skips)
+        self.fuses = nn.ModuleList(SeparableConv(c.decoder, c.decoder) for _ in skips)
+        self.sides = nn.ModuleList(nn.Conv2d(c.decoder, 1, 1) for _ in range(len(skips) + 1))
+        self.refine = nn.Sequential(
+            conv_bn_act(c.in_channels + 1, c.refine, 3),
+            conv_bn_act(c.refine, c.refine, 3),
+            nn.Conv2d(c.refine, 1, 3, padding=1),
+        )
+
+    def forward_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Logits at input size: [refined, finest side, ..., coarsest side]."""
+        size = x.shape[-2:]
+        feats = [self.stem(x)]
+        for stage in self.stages:
+            feats.append(stage(feats[-1]))
+        d = self.context(feats[-1])
+        sides = [self.sides[-1](d)]
+        for i in range(len(self.laterals) - 1, -1, -1):
+            skip = self.laterals[i](feats[i])
+            d = F.interpolate(d, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            d = self.fuses[i](d + skip)
+            sides.append(self.sides[i](d))
+        sides = [F.interpolate(s, size=size, mode="bilinear", align_corners=False) for s in sides]
+        coarse = sides[-1]
+        refined = coarse + self.refine(torch.cat([x, coarse], dim=1))
+        return [refined, *reversed(sides)]
+
+    def forward(self, x: torch.Tensor, all_logits: bool = False):
+        """Foreground probability (N,1,H,W), what the exported ONNX file outputs; with
+        ``all_logits`` the list of logits for deep supervision (goes through DDP's forward)."""
+        logits = self.forward_logits(x)
+        return logits if all_logits else torch.sigmoid(logits[0])
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,117 @@
+"""``seg eval`` and ``seg export``: ONNX-side evaluation and checkpoint export.
+
+Evaluation runs the exported file through the app's own core (``desktop_app.core.segment``),
+so the figures describe exactly what users get, resizing and all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .baselines import grabcut_center_rect
+from .data.folder import list_pairs, read_mask, read_rgb
+from .metrics import SalientMetrics
+
+TRAINING_DATA = (
+    "DUTS-TR (Wang et al., CVPR 2017), 10,553 image/mask pairs, research use; "
+    "validated on SOD (Movahedi & Elder 2010, BSDS500 images), non-commercial research and education"
+)
+
+
+def add_eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="ONNX file (default: the app's embedded default model)")
+    p.add_argument("--data", required=True, help="folder with images/ and masks/")
+    p.add_argument("--json", action="store_true", help="also print one JSON line")
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--no-baseline", action="store_true", help="skip the GrabCut baseline")
+
+
+def add_export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ckpt", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--size", type=int, default=0, help="input size (default: the run's eval size)")
+    p.add_argument("--rembg-compatible", action="store_true",
+                   help="320x320, batch 1, for rembg's u2net_custom session")
+    p.add_argument("--raw-weights", action="store_true", help="export raw instead of EMA weights")
+    p.add_argument("--name", default="")
+
+
+def run(args: argparse.Namespace) -> int:
+    return cmd_eval(args) if args.cmd == "eval" else cmd_export(args)
+
+
+def _network_ms(segmenter, size_hw, repeats: int = 20) -> float:
+    x = np.random.default_rng(0).standard_normal((1, 3, *size_hw)).astype(np.float32)
+    segmenter.run(x)
+    t = time.perf_counter()
+    for _ in range(repeats):
+        segmenter.run(x)
+    return (time.perf_counter() - t) / repeats * 1000
+
+
+def evaluate_model(model_path: str | None, data: str, limit: int = 0, baseline: bool = True) -> dict:
+    from desktop_app.core.models import default_model_path
+    from desktop_app.core.segment import Segmenter
+
+    path = Path(model_path) if model_path else default_model_path()
+    segmenter = Segmenter(path)
+    pairs = list_pairs(data)[: limit or None]
+    ours, base = SalientMetrics(), SalientMetrics()
+    t_model = t_base = 0.0
+    for img_path, mask_path in pairs:
+        rgb, gt = read_rgb(img_path), read_mask(mask_path).astype(np.float32) / 255.0
+        t = time.perf_counter()
+        ours.add(segmenter.predict(rgb), gt)
+        t_model += time.perf_counter() - t
+        if baseline:
+            t = time.perf_counter()
+            base.add(grabcut_center_rect(rgb), gt)
+            t_base += time.perf_counter() - t
+    result = {
+        "model": str(path), "data": str(data), **ours.summary(),
+        "images_per_s": len(pairs) / max(t_model, 1e-9),
+        "network_ms": _network_ms(segmenter, segmenter.spec.input_size),
+        "input_size": list(segmenter.spec.input_size),
+        "size_mb": path.stat().st_size / 1e6, "provider": segmenter.provider,
+    }
+    if baseline:
+        result["baseline"] = {"name": "grabcut-center-rect", **base.summary(),
+                              "images_per_s": len(pairs) / max(t_base, 1e-9)}
+    return result
+
+
+def print_table(r: dict, out=sys.stdout) -> None:
+    rows = [("ours: " + Path(r["model"]).name, r)]
+    if "baseline" in r:
+        rows.append(("baseline: " + r["baseline"]["name"], r["baseline"]))
+    print(f"{'method':42s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
+    for name, m in rows:
+        print(f"{name:42s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
+              f"{m['boundary_f']:7.4f} {m['images_per_s']:7.1f}", file=out)
+    print(f"n={r['n']}  network {r['network_ms']:.1f} ms at {r['input_size']}  "
+          f"file {r['size_mb']:.2f} MB  provider {r['provider']}", file=out)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    result = evaluate_model(args.model, args.data, args.limit, baseline=not args.no_baseline)
+    print_table(result)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .seg_export import export_checkpoint
+
+    path, diff = export_checkpoint(
+        args.ckpt, args.out, size=args.size, rembg=args.rembg_compatible,
+        use_ema=not args.raw_weights, name=args.name,
+    )
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")
+    return 0 if diff < 1e-4 else 1

@@ -1,0 +1,70 @@
+"""Rebuild a SegNet from its checkpoint and export it with the app's metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from desktop_app.core import model_meta as meta
+
+from .export import export_onnx, parity
+from .models.segnet import SegNet, SegNetConfig, count_parameters
+from .seg_cli import TRAINING_DATA
+from .trainer import load_checkpoint
+
+VERSION = "1"
+
+
+def model_from_checkpoint(ckpt: dict, use_ema: bool = True) -> SegNet:
+    model = SegNet(SegNetConfig.from_dict(ckpt["model_config"]))
+    model.load_state_dict(ckpt["ema" if use_ema else "model"])
+    return model.eval()
+
+
+def best_metrics(ckpt: dict) -> dict:
+    history = ckpt.get("history") or []
+    if not history:
+        return {}
+    best = max(history, key=lambda r: r.get("max_f", 0) - r.get("mae", 1))
+    return {k: v for k, v in best.items() if isinstance(v, int | float)}
+
+
+def export_checkpoint(
+    ckpt_path: str, out: str, size: int = 0, rembg: bool = False, use_ema: bool = True, name: str = ""
+) -> tuple[Path, float]:
+    ckpt = load_checkpoint(ckpt_path)
+    model = model_from_checkpoint(ckpt, use_ema)
+    task = ckpt.get("task_config", {})
+    size = 320 if rembg else (size or int(task.get("eval_size", 320)))
+    mean = task.get("mean", (0.485, 0.456, 0.406))
+    std = task.get("std", (0.229, 0.224, 0.225))
+    name = name or Path(out).stem
+    metrics = best_metrics(ckpt)
+    metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
+    metadata = {
+        meta.KEY_KIND: meta.KIND_SEGMENTATION,
+        meta.KEY_NAME: name,
+        meta.KEY_VERSION: VERSION,
+        meta.KEY_INPUT_SIZE: f"{size},{size}",
+        meta.KEY_CHANNEL_ORDER: "RGB",
+        meta.KEY_MEAN: meta.format_floats(mean),
+        meta.KEY_STD: meta.format_floats(std),
+        meta.KEY_OUTPUT_INDEX: "0",
+        meta.KEY_ACTIVATION: "none",
+        meta.KEY_OUTPUT_MEANING: "foreground probability in [0,1], N x 1 x H x W at the input size",
+        meta.KEY_TRAINING_DATA: TRAINING_DATA,
+        meta.KEY_METRICS: json.dumps(metrics),
+        meta.KEY_EXTRA: json.dumps({
+            "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
+            "parameters": count_parameters(model),
+            "model_config": ckpt["model_config"],
+            "trained_steps": ckpt.get("step"),
+            "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
+            "rembg_compatible": rembg,
+        }),
+    }
+    x = torch.rand(2 if not rembg else 1, 3, size, size)
+    path = export_onnx(model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg)
+    return path, parity(model, (x,), path)
