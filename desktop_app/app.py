@@ -1,0 +1,100 @@
+"""GUI entry point: ``seed-studio [PHOTO] [--remove] [--view MODE] [--screenshot OUT] [--quit]``.
+
+``desktop_app.__main__`` calls :func:`run_gui` with the arguments after the program name when
+no CLI subcommand is given. The automation flags drive the real window (see
+``desktop_app.ui.automation``) so docs screenshots and smoke checks exercise the same paths as
+a person's clicks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from desktop_app.ui.canvas import ViewMode
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seed-studio",
+        description="Seed Studio: remove photo backgrounds offline and touch up the mask.",
+        epilog="Command-line subcommands: seed-studio remove|models|info --help",
+    )
+    p.add_argument("photo", nargs="?", type=Path, help="photo to open")
+    p.add_argument("--model", type=Path, help="ONNX model to use for this run (not saved as the choice)")
+    p.add_argument("--remove", action="store_true", help="run background removal after opening")
+    p.add_argument("--view", choices=[m.value for m in ViewMode], help="view mode to switch to")
+    p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="save a grab of the window")
+    p.add_argument("--quit", action="store_true", help="exit once the steps above are done")
+    p.add_argument("--size", default="1280x820", metavar="WxH", help="window size (default %(default)s)")
+    p.add_argument("--timeout", type=float, default=300.0, help="give up on automation after N seconds")
+    return p
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--size must look like 1280x820, got {text!r}") from exc
+    return max(w, 400), max(h, 300)
+
+
+def run_gui(argv: list[str]) -> int:
+    """Run the GUI; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    if args.remove and args.photo is None:
+        print("seed-studio: --remove needs a PHOTO", file=sys.stderr)
+        return 2
+    if args.photo is not None and not args.photo.exists():
+        print(f"seed-studio: {args.photo}: no such file", file=sys.stderr)
+        return 2
+    try:
+        size = _parse_size(args.size)
+    except argparse.ArgumentTypeError as exc:
+        print(f"seed-studio: {exc}", file=sys.stderr)
+        return 2
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.core.errors import SeedStudioError
+    from desktop_app.ui.automation import Automation, Script
+    from desktop_app.ui.main_window import MainWindow
+    from desktop_app.ui.settings import APPLICATION, ORGANISATION
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "seed-studio"])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    window = MainWindow()
+    if args.model is not None:
+        try:
+            window.model_chooser.use_transient(args.model)
+        except SeedStudioError as exc:
+            print(f"seed-studio: {exc}", file=sys.stderr)
+            window.close()
+            return 2
+    script = Script(
+        photo=args.photo,
+        remove=args.remove,
+        view=ViewMode(args.view) if args.view else None,
+        screenshot=args.screenshot,
+        quit=args.quit,
+        timeout_s=args.timeout,
+    )
+    if script.needed:
+        window.resize(*size)
+    window.show()
+    automation = Automation(window, script)
+    if script.needed:
+        automation.start()
+    elif args.photo is not None:
+        window.open_path(args.photo)
+    if script.quit and automation.done:
+        return automation.exit_code
+    code = app.exec()
+    return automation.exit_code if automation.done else int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_gui(sys.argv[1:]))
