@@ -60,10 +60,10 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768)
         out[ys, xs] = alpha_to_u8(f_s[by, bx])
         return out
     # Bilinear samples of the low-res F and B at the band pixels only (no full-size buffers).
-    mx = ((bx + 0.5) * (sw / cw) - 0.5).astype(np.float32).reshape(-1, 1)
-    my = ((by + 0.5) * (sh / ch) - 0.5).astype(np.float32).reshape(-1, 1)
-    f_up = cv2.remap(f_s.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
-    b_up = cv2.remap(b_s.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
+    mx = ((bx + 0.5) * (sw / cw) - 0.5).astype(np.float32)
+    my = ((by + 0.5) * (sh / ch) - 0.5).astype(np.float32)
+    f_up = _sample(f_s, mx, my)
+    b_up = _sample(b_s, mx, my)
     a = alpha[ys, xs].astype(np.float32)[:, None]
     i = rgb[ys, xs].astype(np.float32) * (1.0 / 255.0)
     solved = (i - (1.0 - a) * b_up) / np.maximum(a, 1e-3)
@@ -71,6 +71,19 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768)
     f = t * solved + (1.0 - t) * f_up
     out[ys, xs] = alpha_to_u8(f)
     return out
+
+
+def _sample(image: np.ndarray, mx: np.ndarray, my: np.ndarray, width: int = 4096) -> np.ndarray:
+    """Bilinear samples of ``image`` at N points (cv2.remap limits maps to < 32767 rows)."""
+    n = mx.shape[0]
+    rows = -(-n // width)
+    pad = rows * width - n
+    gx = np.pad(mx.ravel(), (0, pad)).reshape(rows, width)
+    gy = np.pad(my.ravel(), (0, pad)).reshape(rows, width)
+    out = cv2.remap(
+        image.astype(np.float32, copy=False), gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out.reshape(rows * width, -1)[:n]
 
 
 def cutout_rgba(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:

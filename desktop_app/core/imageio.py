@@ -35,6 +35,17 @@ IMAGE_EXTENSIONS = frozenset(
 OUTPUT_FORMATS = ("png", "webp", "jpg")
 TEMP_SUFFIX = ".seedtmp"
 
+
+def _read_umask() -> int:
+    # mkstemp creates 0600 files; outputs should get the usual permissions (0666 & ~umask).
+    # Reading the umask means setting it, so do it once at import, before any threads exist.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_read_umask()
+
 _MAGIC = (
     b"\xff\xd8\xff",  # JPEG
     b"\x89PNG\r\n\x1a\n",
@@ -287,6 +298,8 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, fsync: bool = 
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            if os.name == "posix":
+                os.fchmod(fh.fileno(), _FILE_MODE)
             fh.write(data)
             if fsync:
                 fh.flush()

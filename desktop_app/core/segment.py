@@ -15,7 +15,7 @@ import numpy as np
 
 from desktop_app.core.errors import ModelError
 from desktop_app.core.models import ModelSpec, load_spec, resolve_convention
-from desktop_app.core.refine import hard_threshold, refine_alpha
+from desktop_app.core.refine import guided_upsample, hard_threshold
 from desktop_app.core.session import active_provider, get_session
 
 
@@ -81,8 +81,11 @@ class Segmenter:
             x = x[:, :, ::-1]
         return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
-    def postprocess(self, raw: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
-        """One raw output map (1xHxW, HxW, 1x1xHxW or HxWx1) -> float32 alpha at ``size_hw``."""
+    def postprocess(self, raw: np.ndarray, size_hw: tuple[int, int] | None) -> np.ndarray:
+        """One raw output map (1xHxW, HxW, 1x1xHxW or HxWx1) -> float32 alpha at ``size_hw``.
+
+        ``size_hw=None`` keeps the model's resolution (for guided upsampling).
+        """
         m = np.asarray(raw, dtype=np.float32)
         while m.ndim > 2 and m.shape[0] == 1:
             m = m[0]
@@ -98,6 +101,8 @@ class Segmenter:
             lo, hi = float(m.min()), float(m.max())
             m = (m - lo) / (hi - lo) if hi - lo > 1e-8 else np.zeros_like(m)
         m = np.clip(m, 0.0, 1.0).astype(np.float32, copy=False)
+        if size_hw is None:
+            return m
         out = resize_to(m, size_hw)
         return np.clip(out, 0.0, 1.0, out=out) if out is not m else out
 
@@ -133,9 +138,10 @@ class Segmenter:
             raws = [self.run(x) for x in inputs]
         alphas = []
         for im, r in zip(images, raws, strict=True):
-            a = self.postprocess(r, im.shape[:2])
-            if refine:
-                a = refine_alpha(im, a, model_size=self.spec.input_size)
+            if refine and (r.shape[-2] < im.shape[0] or r.shape[-1] < im.shape[1]):
+                a = guided_upsample(im, self.postprocess(r, None))
+            else:
+                a = self.postprocess(r, im.shape[:2])
             if threshold is not None:
                 a = hard_threshold(a, threshold)
             alphas.append(a)

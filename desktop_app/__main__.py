@@ -1,0 +1,56 @@
+"""Entry point of ``seed-studio`` / ``python -m desktop_app``: GUI or command line.
+
+``remove``, ``models`` and ``info`` run the Qt-free CLI. Anything else (no arguments, a photo
+path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
+imported only then, so the CLI works on machines without Qt. A first argument that is an
+existing path always means "open this in the GUI", even if it is named like a subcommand.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+SUBCOMMANDS = ("remove", "models", "info")
+HELP_FLAGS = ("-h", "--help")
+
+
+def wants_cli(argv: list[str]) -> bool:
+    """True when ``argv`` (without the program name) is a CLI subcommand or a help request."""
+    if not argv:
+        return False
+    first = argv[0]
+    if os.path.exists(first):
+        return False
+    return first in SUBCOMMANDS or first in HELP_FLAGS
+
+
+def run_gui(argv: list[str]) -> int:
+    """Import the GUI lazily and run it; a clear message instead of a traceback if it is missing."""
+    try:
+        from desktop_app.app import run_gui as gui_main
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing == "desktop_app.app":
+            print("seed-studio: the GUI is not available in this build (desktop_app/app.py is missing); "
+                  "use the command line: seed-studio remove --help", file=sys.stderr)  # fmt: skip
+        else:
+            print(f"seed-studio: cannot start the GUI: module {missing!r} is not installed ({exc}); "
+                  "the command line still works: seed-studio remove --help", file=sys.stderr)  # fmt: skip
+        return 2
+    result = gui_main(argv)
+    return int(result or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if wants_cli(args):
+        from desktop_app.cli import main as cli_main
+
+        return cli_main(args)
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

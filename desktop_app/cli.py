@@ -1,0 +1,282 @@
+"""``seed-studio remove | models | info``: the command line over desktop_app.core (no Qt).
+
+Exit codes: 0 all good, 1 some inputs failed (the others were still processed), 2 usage or
+model problem (nothing processed), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from desktop_app.core.batch import BatchControl, BatchItem, run_batch
+from desktop_app.core.errors import ModelError, SeedStudioError
+from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
+from desktop_app.core.models import (
+    convention_names,
+    default_model_path,
+    embedded_models,
+    find_model,
+    inspect_model,
+    models_dir,
+    user_models,
+    user_models_dir,
+)
+from desktop_app.core.onnx_inspect import read_header
+from desktop_app.core.options import RemoveOptions, parse_background
+from desktop_app.core.pipeline import remove_background
+from desktop_app.core.segment import Segmenter
+
+SUBCOMMANDS = ("remove", "models", "info")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _fraction(text: str) -> float:
+    v = float(text)
+    if not 0.0 < v < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return v
+
+
+def _background(text: str) -> str:
+    try:
+        parse_background(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed so the GUI's help and the docs can reuse it)."""
+    parser = argparse.ArgumentParser(
+        prog="seed-studio",
+        description="Offline background removal. Without a command (or with a photo path) the GUI opens.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    rm = sub.add_parser("remove", help="cut out the subject of photos (files, folders, or - for stdin)")
+    rm.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or -")
+    rm.add_argument("-o", "--output", metavar="OUT", help="output folder (or a file name for one input file)")
+    rm.add_argument("--model", metavar="PATH", help="ONNX model file or model name (default: embedded)")
+    rm.add_argument(
+        "--convention", metavar="NAME", help=f"force preprocessing: {', '.join(convention_names())}"
+    )
+    rm.add_argument(
+        "--bg",
+        default="transparent",
+        type=_background,
+        metavar="BG",
+        help="transparent | #rrggbb | blur | IMAGE",
+    )
+    rm.add_argument("--mask-only", action="store_true", help="write the grey mask instead of a cut-out")
+    rm.add_argument("--refine", action="store_true", help="snap mask edges to the photo (guided filter)")
+    rm.add_argument("--threshold", type=_fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
+    rm.add_argument("--crop", action="store_true", help="crop to the subject with a margin")
+    rm.add_argument("--margin", type=float, default=0.03, help="crop margin, fraction of the subject size")
+    rm.add_argument("--format", choices=("png", "webp", "jpg"), help="output format (default png)")
+    rm.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100")
+    rm.add_argument("--name-pattern", default="{stem}.{ext}", help="output names: {stem}, {ext}, {srcext}")
+    rm.add_argument("--no-fg-estimation", action="store_true", help="keep the photo's colours in soft edges")
+    rm.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    rm.add_argument("--max-megapixels", type=float, default=150.0, help="refuse larger images (bomb guard)")
+    rm.add_argument("--json-report", metavar="PATH", help="write a per-file JSON report")
+    rm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("models", help="list embedded and user models with their detected conventions")
+    info = sub.add_parser("info", help="print a model's spec and metadata")
+    info.add_argument("model", metavar="MODEL", help="model file or name")
+    info.add_argument("--convention", metavar="NAME", help="show the spec as if forced to this convention")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _err(msg: str) -> None:
+    print(f"seed-studio: {msg}", file=sys.stderr)
+
+
+def _resolve_model(arg: str | None) -> Path:
+    return find_model(arg) if arg else default_model_path()
+
+
+def _options(args: argparse.Namespace, model: Path, fmt: str) -> RemoveOptions:
+    return RemoveOptions(
+        model_path=model, convention=args.convention, background=args.bg, refine=args.refine,
+        threshold=args.threshold, crop=args.crop, crop_margin=args.margin, format=fmt,
+        mask_only=args.mask_only, overwrite=args.overwrite, name_pattern=args.name_pattern,
+        foreground_estimation=not args.no_fg_estimation, quality=args.quality,
+        max_pixels=int(args.max_megapixels * 1e6),
+    )  # fmt: skip
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    stdin_mode = "-" in args.inputs
+    if stdin_mode and len(args.inputs) > 1:
+        _err("'-' (stdin) cannot be mixed with other inputs")
+        return EXIT_USAGE
+    if not stdin_mode and not args.output:
+        _err("-o/--output is required (except when reading '-' from stdin)")
+        return EXIT_USAGE
+    explicit = None
+    out_dir = Path(args.output).expanduser() if args.output else None
+    fmt = args.format
+    if (
+        out_dir is not None
+        and len(args.inputs) == 1
+        and Path(args.inputs[0]).is_file()
+        and out_dir.suffix.lower() in IMAGE_EXTENSIONS
+        and not out_dir.is_dir()
+    ):
+        explicit, out_dir = out_dir, out_dir.parent
+        fmt = fmt or explicit.suffix
+    try:
+        model = _resolve_model(args.model)
+        options = _options(args, model, fmt or "png")
+        segmenter = Segmenter(model, spec_override=args.convention)
+    except ModelError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except ValueError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    if stdin_mode:
+        return _remove_stdin(args, options, segmenter)
+    return _remove_batch(args, options, segmenter, out_dir, explicit)
+
+
+def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: Segmenter) -> int:
+    data = sys.stdin.buffer.read()
+    try:
+        loaded = load_image(data, max_pixels=options.max_pixels)
+        result = remove_background(loaded, segmenter, options)
+        encoded = encode_image(result.image, options.format, options.jpg_background, options.quality)
+    except SeedStudioError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    for w in result.warnings:
+        _err(f"warning: {w}")
+    if args.output:
+        write_bytes_atomic(args.output, encoded)
+    else:
+        sys.stdout.buffer.write(encoded)
+        sys.stdout.buffer.flush()
+    return EXIT_OK
+
+
+def _remove_batch(
+    args: argparse.Namespace,
+    options: RemoveOptions,
+    segmenter: Segmenter,
+    out_dir: Path,
+    explicit: Path | None,
+) -> int:
+    from tqdm import tqdm
+
+    show_bar = not args.quiet and (len(args.inputs) > 1 or any(Path(p).is_dir() for p in args.inputs))
+    bar = tqdm(total=0, unit="img", disable=None if show_bar else True, file=sys.stderr, dynamic_ncols=True)
+
+    def progress(done: int, total: int, item: BatchItem) -> None:
+        if bar.total != total:
+            bar.total = total
+        bar.set_postfix_str(item.source.name[-30:], refresh=False)
+        bar.update(1)
+
+    control = BatchControl()
+    try:
+        report = run_batch(args.inputs, out_dir, options, segmenter, progress, control, explicit)
+    except KeyboardInterrupt:
+        bar.close()
+        _err("interrupted; finished outputs are complete, no partial files were left")
+        return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+    for it in report.items:
+        if it.status == "failed":
+            _err(f"failed: {it.source}: {it.reason}")
+        for w in it.warnings:
+            _err(f"warning: {it.source}: {w}")
+    print(f"{report.summary()} -> {out_dir}  [model {segmenter.describe()}]", file=sys.stderr)
+    if args.json_report:
+        write_bytes_atomic(args.json_report, report.to_json().encode("utf-8"))
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _model_rows() -> list[tuple[str, Path]]:
+    return [("embedded", p) for p in embedded_models()] + [("user", p) for p in user_models()]
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    rows = _model_rows()
+    print(f"embedded models: {models_dir()}")
+    print(f"user models:     {user_models_dir()}")
+    if not rows:
+        print("no models found (no embedded default model yet; use --model PATH)")
+        return EXIT_OK
+    try:
+        default = default_model_path()
+    except ModelError:
+        default = None
+    for where, path in rows:
+        mark = "*" if default is not None and path == default else " "
+        try:
+            _, spec = inspect_model(path)
+            desc = (
+                f"{spec.kind}, {spec.convention} convention ({spec.source}), "
+                f"{spec.input_size[1]}x{spec.input_size[0]}, activation {spec.activation}"
+            )
+        except ModelError as exc:
+            desc = f"not usable for background removal: {str(exc).removeprefix(str(path) + ': ')}"
+        print(f"{mark} [{where}] {path.name}: {desc}")
+    if default is not None:
+        print("* = default")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    try:
+        path = find_model(args.model)
+        header = read_header(path)
+    except ModelError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    spec, problem = None, ""
+    try:
+        _, spec = inspect_model(path, args.convention)
+    except ModelError as exc:
+        problem = str(exc).removeprefix(f"{path}: ")
+    if args.json:
+        doc = {"path": str(path), "spec": spec.to_dict() if spec else None, "metadata": header.metadata}
+        if problem:
+            doc["not_usable_for_removal"] = problem
+        print(json.dumps(doc, indent=2))
+        return EXIT_OK
+    print(f"model: {path}")
+    if spec is None:
+        print(f"  not usable for background removal: {problem}")
+    else:
+        for key, value in spec.to_dict().items():
+            if key in ("metrics", "extra", "notes") and not value:
+                continue
+            print(f"  {key}: {value}")
+    inputs = ", ".join(f"{t.name} {list(t.shape or [])}" for t in header.inputs)
+    outputs = ", ".join(f"{t.name} {list(t.shape or [])}" for t in header.outputs)
+    print(f"  graph inputs: {inputs}\n  graph outputs: {outputs}")
+    if header.metadata:
+        print("metadata:")
+        for k, v in sorted(header.metadata.items()):
+            print(f"  {k} = {v}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand; returns the exit status (does not call sys.exit)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"remove": cmd_remove, "models": cmd_models, "info": cmd_info}
+    if args.command not in handlers:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
