@@ -307,7 +307,7 @@ def run_batch(
 
     def reader() -> None:
         for it in todo:
-            if control.cancelled:
+            if not control.wait_if_paused():
                 break
             t0 = time.perf_counter()
             try:
@@ -323,7 +323,7 @@ def run_batch(
             if job is _END:
                 return
             it, loaded, alpha = job
-            if control.cancelled:
+            if not control.wait_if_paused():
                 it.status, it.reason = CANCELLED, "batch cancelled"
             else:
                 t0 = time.perf_counter()
@@ -345,7 +345,7 @@ def run_batch(
         t.start()
     try:
         while True:
-            job = decoded.get()
+            job = _get(decoded, emit_ready)
             if job is _END:
                 break
             it, loaded, exc, secs = job
@@ -369,16 +369,17 @@ def run_batch(
                     finished_q.put(it)
                 else:
                     it.seconds += time.perf_counter() - t0
-                    encoded.put((it, loaded, alpha))
+                    _put(encoded, (it, loaded, alpha), emit_ready)
             emit_ready()
     except BaseException:
         control.cancel()  # KeyboardInterrupt: let the threads wind down cleanly
         raise
     finally:
-        encoded.put(_END)
+        _put(encoded, _END, emit_ready)
         for t in threads:
             while t.is_alive():
-                t.join(0.1)
+                t.join(0.05)
+                emit_ready()
                 if t.name == "batch-reader":
                     _drain(decoded)
         for it in todo:
@@ -389,6 +390,24 @@ def run_batch(
         report.elapsed = time.perf_counter() - started
         report.cancelled = control.cancelled
     return report
+
+
+def _get(q: queue.Queue, idle: Callable[[], None]):
+    """Blocking get that keeps reporting finished items while it waits (timely progress)."""
+    while True:
+        try:
+            return q.get(timeout=0.05)
+        except queue.Empty:
+            idle()
+
+
+def _put(q: queue.Queue, value: object, idle: Callable[[], None]) -> None:
+    while True:
+        try:
+            q.put(value, timeout=0.05)
+            return
+        except queue.Full:
+            idle()
 
 
 def _drain(q: queue.Queue) -> None:
