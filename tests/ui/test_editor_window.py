@@ -1,0 +1,278 @@
+"""The main window end to end (offscreen): open, remove, paint, undo, export, drop, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
+
+from desktop_app.core import model_meta as mm
+from desktop_app.ui.canvas import ViewMode
+from desktop_app.ui.main_window import MainWindow
+from tests.helpers.tiny_models import make_seg_model
+from tests.ui.helpers import capsule_union, drag, write_photo
+
+WAIT = 15000
+
+
+@pytest.fixture()
+def models_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Empty embedded/user model folders so the real assets never leak into these tests."""
+    embedded, user = tmp_path / "embedded", tmp_path / "user"
+    embedded.mkdir()
+    user.mkdir()
+    monkeypatch.setenv("SEED_STUDIO_MODELS", str(embedded))
+    monkeypatch.setenv("SEED_STUDIO_USER_MODELS", str(user))
+    return embedded
+
+
+@pytest.fixture()
+def tiny_model(models_env: Path) -> Path:
+    return make_seg_model(models_env / "tiny-red.onnx", fn="red")
+
+
+@pytest.fixture()
+def window(qtbot, tiny_model: Path) -> MainWindow:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def open_photo(qtbot, win: MainWindow, path: Path) -> None:
+    with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
+        win.open_path(path)
+
+
+def remove(qtbot, win: MainWindow) -> None:
+    with qtbot.waitSignal(win.editor.removal_finished, timeout=WAIT):
+        assert win.remove_background() is not None
+
+
+def test_open_and_remove_with_tiny_model(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    photo = write_photo(tmp_path / "photo.png")
+    open_photo(qtbot, window, photo)
+    assert window.canvas.has_photo() and "photo.png" in window.windowTitle()
+    remove(qtbot, window)
+    mask = window.editor.mask
+    assert mask is not None and mask.shape == (64, 96)
+    assert (mask[:, :40] >= 250).all() and (mask[:, 56:] <= 5).all()
+    assert "tiny-seed" in window.model_label.text() and "CPU" in window.model_label.text()
+    assert not window.busy_box.isVisible()
+
+
+def test_brush_stroke_changes_exactly_expected_pixels_and_undo_is_bit_exact(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    before = window.editor.mask.copy()
+    window.set_tool("brush")
+    window.brush_settings.radius = 3.0
+    window.brush_settings.hardness = 1.0
+    canvas = window.canvas
+    img_points = [(60.3, 10.2), (70.8, 20.5), (88.1, 22.0)]
+    widget_points = [canvas.map_from_image(QPointF(x, y)) for x, y in img_points]
+    drag(canvas, widget_points)
+    after = window.editor.mask.copy()
+    # the tool receives exactly map_to_image(widget point): compute the expectation from that
+    received = [(p.x(), p.y()) for p in (canvas.map_to_image(w) for w in widget_points)]
+    expected = capsule_union(before.shape, received, 3.0) & (before != 255)
+    np.testing.assert_array_equal(after != before, expected)
+    assert (after[expected] == 255).all()
+    assert window.undo_action.isEnabled() and "Brush" in window.undo_action.text()
+
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.editor.mask, before)
+    window.redo_action.trigger()
+    np.testing.assert_array_equal(window.editor.mask, after)
+    assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert QKeySequence("Ctrl+Shift+Z") in window.redo_action.shortcuts()
+
+
+def test_eraser_removes_and_history_groups_per_stroke(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    window.set_tool("eraser")
+    window.brush_settings.radius = 4.0
+    window.brush_settings.hardness = 1.0
+    c = window.canvas
+    drag(c, [c.map_from_image(QPointF(10, y)) for y in (5, 15, 25, 35, 45)])
+    assert window.editor.mask[25, 10] == 0
+    assert len(window.editor.doc.history) == 1
+
+
+def test_export_png_alpha_jpeg_and_mask(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    mask = window.editor.mask.copy()
+    for name, what in (("cut.png", "cutout"), ("cut.jpg", "cutout"), ("mask.png", "mask")):
+        with qtbot.waitSignal(window.exporter.finished, timeout=WAIT):
+            window.export_to(tmp_path / name, what)
+    rgba = np.asarray(Image.open(tmp_path / "cut.png"))
+    assert rgba.shape == (64, 96, 4)
+    np.testing.assert_array_equal(rgba[..., 3], mask)
+    jpg = Image.open(tmp_path / "cut.jpg")
+    assert jpg.mode == "RGB" and jpg.size == (96, 64)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "mask.png")), mask)
+
+
+def test_save_as_never_overwrites_original_without_asking(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = write_photo(tmp_path / "p.png")
+    original = photo.read_bytes()
+    open_photo(qtbot, window, photo)
+    remove(qtbot, window)
+    asked: list[str] = []
+    monkeypatch.setattr(window, "confirm", lambda title, q: asked.append(title) or False)
+    assert window.export_to(photo) is None
+    assert asked and photo.read_bytes() == original
+
+
+def test_drop_event_opens_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    photo = write_photo(tmp_path / "dropped.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
+        window.dropEvent(event)
+    assert window.editor.photo_path == photo
+
+
+def test_bad_file_shows_error_and_window_stays_usable(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    good = write_photo(tmp_path / "good.png")
+    open_photo(qtbot, window, good)
+    bad = tmp_path / "bad.png"
+    bad.write_text("this is not an image")
+    window.open_path(bad)
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT)
+    title, message = window.errors[-1]
+    assert "bad.png" in message
+    assert window.editor.photo_path == good  # the previous photo is still shown
+    remove(qtbot, window)  # and the window still works
+    open_photo(qtbot, window, write_photo(tmp_path / "next.png"))
+
+
+def test_paste_image_from_clipboard(qtbot, window: MainWindow) -> None:
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.red)
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
+        window.paste_image()
+    assert window.editor.rgb.shape == (30, 40, 3)
+    assert tuple(window.editor.rgb[0, 0]) == (255, 0, 0)
+
+
+def test_recent_files_menu_reopens(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    first = write_photo(tmp_path / "first.png")
+    open_photo(qtbot, window, first)
+    open_photo(qtbot, window, write_photo(tmp_path / "second.png"))
+    actions = [a for a in window.recent_menu.actions() if a.data()]
+    assert [Path(a.data()).name for a in actions][:2] == ["second.png", "first.png"]
+    with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
+        actions[1].trigger()
+    assert window.editor.photo_path.name == "first.png"
+
+
+def test_model_switching_and_bad_model_keeps_previous(
+    qtbot, window: MainWindow, tmp_path: Path, models_env: Path
+) -> None:
+    other = make_seg_model(tmp_path / "other.onnx", fn="mean", metadata={mm.KEY_NAME: "tiny-mean"})
+    with qtbot.waitSignal(window.model_chooser.model_changed, timeout=WAIT):
+        window.model_chooser.add_model(other)
+    assert window.model_chooser.current_entry().spec.name == "tiny-mean"
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    assert "tiny-mean" in window.model_label.text()
+
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"\x00garbage")
+    window.model_chooser.add_model(bad)
+    qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT)
+    assert window.model_chooser.current_entry().spec.name == "tiny-mean"
+    assert window.model_chooser.combo.count() == 2
+    assert window.errors[-1][0] == "Cannot use this model"
+
+    window.model_chooser.select(str(models_env / "tiny-red.onnx"))
+    remove(qtbot, window)
+    assert "tiny-seed" in window.model_label.text()
+    # the choice and the added list persist
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.model_chooser.combo.count() == 2
+    assert again.model_chooser.current_path() == models_env / "tiny-red.onnx"
+
+
+def test_adjustments_amend_one_history_entry(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    before = window.editor.mask.copy()
+    for value in (4.0, 8.0):
+        with qtbot.waitSignal(window.editor.history_changed, timeout=WAIT):
+            window.mask_panel.feather.setValue(value)
+    assert len(window.editor.doc.history) == 1
+    assert not np.array_equal(window.editor.mask, before)
+    window.undo_action.trigger()
+    np.testing.assert_array_equal(window.editor.mask, before)
+    assert window.mask_panel.feather.value() == 0  # the session ended: sliders back to neutral
+
+
+def test_invert_fill_reset_actions(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    model = window.editor.mask.copy()
+    window.editor.invert()
+    np.testing.assert_array_equal(window.editor.mask, 255 - model)
+    window.editor.reset_mask()
+    np.testing.assert_array_equal(window.editor.mask, model)
+    window.editor.fill_holes()
+    assert len(window.editor.doc.history) >= 2
+
+
+@pytest.mark.parametrize("mode", list(ViewMode))
+def test_view_modes_render(qtbot, window: MainWindow, tmp_path: Path, mode: ViewMode) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    window.set_view_mode(mode)
+    image = window.canvas.grab().toImage()
+    c = window.canvas
+    subject = c.map_from_image(QPointF(10, 30)).toPoint()
+    background = c.map_from_image(QPointF(90, 30)).toPoint()
+    fg, bg = image.pixelColor(subject), image.pixelColor(background)
+    if mode == ViewMode.MASK:
+        assert fg.lightness() > 240 and bg.lightness() < 15
+    elif mode == ViewMode.ORIGINAL:
+        assert (fg.red(), bg.red()) == (255, 0)
+    elif mode in (ViewMode.CUTOUT, ViewMode.SPLIT):
+        assert bg.blue() < 230 or bg.red() > 150  # checkerboard, not the photo's blue
+    assert window.view_panel.mode.currentData() == mode.value
+
+
+def test_zoom_is_anchored_under_the_pointer(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    c = window.canvas
+    anchor = QPointF(c.width() * 0.3, c.height() * 0.6)
+    before = c.map_to_image(anchor)
+    c.zoom_by(2.5, anchor)
+    after = c.map_to_image(anchor)
+    assert abs(before.x() - after.x()) < 1e-6 and abs(before.y() - after.y()) < 1e-6
+    c.zoom_to(1.0)
+    assert c.scale == 1.0
+    c.fit()
+    r = c.image_rect()
+    assert r.width() <= c.width() and r.height() <= c.height()
+    c.pan_by(QPointF(15, -5))
+    assert c.image_rect().left() == pytest.approx(r.left() + 15)
