@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def capsule_union(shape: tuple[int, int], points: list[tuple[float, float]], r: 
     h, w = shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
     out = np.zeros(shape, bool)
-    segs = list(zip(points, points[1:], strict=False)) or [(points[0], points[0])]
+    segs = list(itertools.pairwise(points)) or [(points[0], points[0])]
     for (ax, ay), (bx, by) in segs:
         dx, dy = bx - ax, by - ay
         ll = dx * dx + dy * dy

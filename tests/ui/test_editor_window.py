@@ -159,7 +159,7 @@ def test_bad_file_shows_error_and_window_stays_usable(qtbot, window: MainWindow,
     bad.write_text("this is not an image")
     window.open_path(bad)
     qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT)
-    title, message = window.errors[-1]
+    _title, message = window.errors[-1]
     assert "bad.png" in message
     assert window.editor.photo_path == good  # the previous photo is still shown
     remove(qtbot, window)  # and the window still works
