@@ -11,61 +11,36 @@ pixel (i, j) spans [j, j+1) x [i, i+1)).
 
 from __future__ import annotations
 
-import math
-from enum import StrEnum
-
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
-    QBrush,
     QColor,
-    QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QPixmap,
     QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.core.history import Rect
+from desktop_app.ui.canvas_draw import (
+    CANVAS_BG,
+    MAX_SCALE,
+    MIN_SCALE,
+    BackgroundKind,
+    CanvasDrawing,
+    ViewMode,
+    checker_brush,
+)
 from desktop_app.ui.qimage import ImageView, alpha_view, grey_view, rgb_view, set_tint, tint_view
 from desktop_app.ui.tools import CanvasTool
 
-MIN_SCALE, MAX_SCALE = 0.01, 64.0
-SMOOTH_MASK_LIMIT = 8_000_000  # source pixels above which the mask is drawn without filtering
-CANVAS_BG = QColor(43, 45, 48)
+__all__ = ["BackgroundKind", "ImageCanvas", "ViewMode"]
 
 
-class ViewMode(StrEnum):
-    ORIGINAL = "original"
-    OVERLAY = "overlay"
-    CUTOUT = "cutout"
-    MASK = "mask"
-    SPLIT = "split"
-
-
-class BackgroundKind(StrEnum):
-    TRANSPARENT = "transparent"
-    COLOR = "color"
-    IMAGE = "image"
-    BLUR = "blur"
-
-
-def checker_brush(cell: int = 10) -> QBrush:
-    tile = QPixmap(2 * cell, 2 * cell)
-    tile.fill(QColor(204, 204, 204))
-    p = QPainter(tile)
-    p.fillRect(0, 0, cell, cell, QColor(255, 255, 255))
-    p.fillRect(cell, cell, cell, cell, QColor(255, 255, 255))
-    p.end()
-    return QBrush(tile)
-
-
-class ImageCanvas(QWidget):
+class ImageCanvas(CanvasDrawing, QWidget):
     """Displays a photo and its mask; forwards pointer input to a ``CanvasTool``."""
 
     view_changed = Signal()  # scale or offset changed
@@ -263,111 +238,6 @@ class ImageCanvas(QWidget):
             p.setClipping(False)
             self.tool.paint_overlay(self, p, self._hover)
         p.end()
-
-    def _draw_mode(self, p: QPainter, area: QRect) -> None:
-        if self._mask is None or self.mode == ViewMode.ORIGINAL:
-            self._draw_original(p, area)
-        elif self.mode == ViewMode.OVERLAY:
-            self._draw_original(p, area)
-            self._draw_mask_image(p, area, self._tint)
-        elif self.mode == ViewMode.MASK:
-            self._draw_mask_image(p, area, self._grey)
-        else:
-            self._draw_cutout(p, area)
-
-    def _source_rect(self, area: QRect, level_w: int) -> tuple[QRectF, QRectF] | None:
-        """Image-space source rect (in a level of width ``level_w``) covering widget ``area``,
-        padded by one pixel so filtering at the clip edge matches a full repaint."""
-        full_w = self.image_size().width()
-        f = level_w / full_w
-        tl = self.map_to_image(QPointF(area.topLeft()))
-        br = self.map_to_image(QPointF(area.right() + 1, area.bottom() + 1))
-        size = self.image_size()
-        x0 = max(math.floor(tl.x()) - 1, 0)
-        y0 = max(math.floor(tl.y()) - 1, 0)
-        x1 = min(math.ceil(br.x()) + 1, size.width())
-        y1 = min(math.ceil(br.y()) + 1, size.height())
-        if x1 <= x0 or y1 <= y0:
-            return None
-        target = self.map_rect_from_image(QRectF(x0, y0, x1 - x0, y1 - y0))
-        return target, QRectF(x0 * f, y0 * f, (x1 - x0) * f, (y1 - y0) * f)
-
-    def _blit(self, p: QPainter, area: QRect, image: QImage, smooth: bool) -> None:
-        rects = self._source_rect(area, image.width())
-        if rects is None:
-            return
-        p.save()
-        p.setClipRect(area)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        p.drawImage(rects[0], image, rects[1])
-        p.restore()
-
-    def _photo_level(self) -> QImage:
-        k = 0
-        while k + 1 < len(self._levels) and self.scale * (2 ** (k + 1)) <= 1.0:
-            k += 1
-        return self._levels[k].image
-
-    def _draw_original(self, p: QPainter, area: QRect) -> None:
-        self._blit(p, area, self._photo_level(), smooth=self.scale < 1.0)
-
-    def _mask_smooth(self, area: QRect) -> bool:
-        if self.scale >= 1.0:
-            return False
-        return (area.width() * area.height()) / (self.scale * self.scale) <= SMOOTH_MASK_LIMIT
-
-    def _draw_mask_image(self, p: QPainter, area: QRect, view: ImageView | None) -> None:
-        if view is not None:
-            self._blit(p, area, view.image, smooth=self._mask_smooth(area))
-
-    def _draw_background(self, p: QPainter, area: QRect) -> None:
-        if self.background == BackgroundKind.COLOR:
-            p.fillRect(area, self.background_color)
-            return
-        stretch = {BackgroundKind.IMAGE: self._background_image, BackgroundKind.BLUR: self._blur_image}.get(
-            self.background
-        )
-        if stretch is not None:
-            img = stretch.image
-            p.save()
-            p.setClipRect(area)
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            p.drawImage(self.image_rect(), img, QRectF(img.rect()))
-            p.restore()
-            return
-        p.save()
-        p.setBrushOrigin(self.image_rect().topLeft())
-        p.fillRect(area, self._checker)
-        p.restore()
-
-    def _draw_cutout(self, p: QPainter, area: QRect) -> None:
-        """Background, then the photo masked by the mask's alpha (composited in a layer)."""
-        self._draw_background(p, area)
-        if self._alpha is None:
-            return
-        layer = QImage(area.size(), QImage.Format.Format_ARGB32_Premultiplied)
-        layer.fill(Qt.GlobalColor.transparent)
-        lp = QPainter(layer)
-        lp.translate(-area.left(), -area.top())
-        self._blit(lp, area, self._photo_level(), smooth=self.scale < 1.0)
-        lp.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
-        self._blit(lp, area, self._alpha.image, smooth=self._mask_smooth(area))
-        lp.end()
-        p.drawImage(area.topLeft(), layer)
-
-    def _draw_divider(self, p: QPainter, x: int) -> None:
-        r = self.image_rect()
-        p.save()
-        p.setClipping(False)
-        p.setPen(QPen(QColor(255, 255, 255), 2))
-        p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
-        cy = min(max(r.center().y(), 20.0), self.height() - 20.0)
-        p.setBrush(QColor(255, 255, 255))
-        p.setPen(QPen(QColor(40, 40, 40), 1))
-        p.drawEllipse(QPointF(x, cy), 9, 9)
-        p.setPen(QPen(QColor(40, 40, 40), 2))
-        p.drawLine(QPointF(x - 4, cy), QPointF(x + 4, cy))
-        p.restore()
 
     def divider_x(self) -> float:
         return self.map_from_image(QPointF(self.split * self.image_size().width(), 0)).x()

@@ -8,8 +8,8 @@ point-and-click tool), which gives them a toolbar button, a menu entry and a sho
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QColor, QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -32,9 +32,10 @@ from desktop_app.ui.model_chooser import ModelChooser
 from desktop_app.ui.panels import VIEW_LABELS, BackgroundPanel, BrushPanel, MaskPanel, ViewPanel
 from desktop_app.ui.settings import make_settings
 from desktop_app.ui.tools import BrushSettings, BrushTool, CanvasTool
+from desktop_app.ui.window_state import WindowStateMixin
 
 
-class MainWindow(FileActionsMixin, QMainWindow):
+class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
     """Seed Studio's editor window."""
 
     def __init__(self) -> None:
@@ -363,37 +364,6 @@ class MainWindow(FileActionsMixin, QMainWindow):
             QMessageBox.StandardButton.No,
         )
         return answer == QMessageBox.StandardButton.Yes
-
-    # -- settings ----------------------------------------------------------------------------
-    def _restore_settings(self) -> None:
-        s = self.settings
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        self.set_view_mode(s.value("view/mode", ViewMode.OVERLAY.value, str))
-        color = QColor(s.value("view/overlay_color", self.canvas.overlay_color.name(), str))
-        opacity = float(s.value("view/overlay_opacity", self.canvas.overlay_opacity))
-        self.canvas.set_overlay(color, opacity)
-        self.view_panel.color.set_color(color)
-        self.view_panel.opacity.setValue(round(opacity * 100))
-        self.brush_settings.radius = float(s.value("brush/radius", self.brush_settings.radius))
-        self.brush_settings.hardness = float(s.value("brush/hardness", self.brush_settings.hardness))
-        self.brush_panel.set_radius(self.brush_settings.radius)
-        self.brush_panel.hardness.setValue(round(self.brush_settings.hardness * 100))
-        self.set_tool(s.value("tool", "brush", str))
-        self.refresh_recent_menu()
-
-    def _save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("view/mode", self.canvas.mode.value)
-        s.setValue("view/overlay_color", self.canvas.overlay_color.name())
-        s.setValue("view/overlay_opacity", self.canvas.overlay_opacity)
-        s.setValue("brush/radius", self.brush_settings.radius)
-        s.setValue("brush/hardness", self.brush_settings.hardness)
-        checked = self.tool_actions.checkedAction()
-        s.setValue("tool", checked.data() if checked else "brush")
-        s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
