@@ -25,7 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, help="ONNX model to use for this run (not saved as the choice)")
     p.add_argument("--remove", action="store_true", help="run background removal after opening")
     p.add_argument("--view", choices=[m.value for m in ViewMode], help="view mode to switch to")
+    p.add_argument(
+        "--background",
+        metavar="BG",
+        help="background behind the cut-out: transparent, a #rrggbb colour, blur, or an image path",
+    )
     p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="save a grab of the window")
+    p.add_argument(
+        "--grab", choices=["window", "canvas"], default="window", help="what --screenshot captures"
+    )
     p.add_argument("--quit", action="store_true", help="exit once the steps above are done")
     p.add_argument("--size", default="1280x820", metavar="WxH", help="window size (default %(default)s)")
     p.add_argument("--timeout", type=float, default=300.0, help="give up on automation after N seconds")
@@ -49,6 +57,15 @@ def run_gui(argv: list[str]) -> int:
     if args.photo is not None and not args.photo.exists():
         print(f"seed-studio: {args.photo}: no such file", file=sys.stderr)
         return 2
+    background = None
+    if args.background is not None:
+        from desktop_app.core.options import parse_background
+
+        try:
+            background = parse_background(args.background)
+        except ValueError as exc:
+            print(f"seed-studio: {exc}", file=sys.stderr)
+            return 2
     try:
         size = _parse_size(args.size)
     except argparse.ArgumentTypeError as exc:
@@ -80,8 +97,11 @@ def run_gui(argv: list[str]) -> int:
         view=ViewMode(args.view) if args.view else None,
         screenshot=args.screenshot,
         quit=args.quit,
+        grab_canvas=args.grab == "canvas",
         timeout_s=args.timeout,
     )
+    if background is not None:
+        window.apply_background(background)
     if script.needed:
         window.resize(*size)
     window.show()

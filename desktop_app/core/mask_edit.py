@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from desktop_app.core.history import Rect, RegionChange, diff_region, union_rect
+from desktop_app.core.refine import guided_filter
 
 # A long pointer jump is rasterised in chunks of this many radii, so each chunk's bounding box
 # stays small (a diagonal drag across a 24 MP image must not allocate a full-size temp array).
@@ -199,21 +200,6 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     return cv2.GaussianBlur(mask, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE)
 
 
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter (grey guide) with box filters: O(pixels), radius-independent."""
-    ksize = (2 * radius + 1, 2 * radius + 1)
-
-    def box(a: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(a, cv2.CV_32F, ksize, borderType=cv2.BORDER_REFLECT)
-
-    mean_i, mean_p = box(guide), box(src)
-    cov_ip = box(guide * src) - mean_i * mean_p
-    var_i = box(guide * guide) - mean_i * mean_i
-    a = cov_ip / (var_i + eps)
-    b = mean_p - a * mean_i
-    return box(a) * guide + box(b)
-
-
 def refine_edges(mask: np.ndarray, image: np.ndarray, radius: int, eps: float = 1e-3) -> np.ndarray:
     """Snap the soft edge to image edges with a guided filter, only within ``radius`` of it.
 
@@ -222,14 +208,16 @@ def refine_edges(mask: np.ndarray, image: np.ndarray, radius: int, eps: float = 
     """
     if radius <= 0:
         return mask.copy()
-    grey = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_RGB2GRAY)
-    guide = grey.astype(np.float32) / 255.0
-    src = mask.astype(np.float32) / 255.0
-    filtered = guided_filter(guide, src, int(radius), eps)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    fg = cv2.erode((mask >= 128).astype(np.uint8), kernel)
-    bg = cv2.erode((mask < 128).astype(np.uint8), kernel)
-    band = (fg == 0) & (bg == 0)
+    src = mask.astype(np.float32) * (1.0 / 255.0)
+    # Coefficients on a coarser grid for big photos: same result to the eye, a fraction of the time.
+    subsample = max(1, min(int(radius) // 2, max(mask.shape) // 2000))
+    filtered = guided_filter(image[..., :3] if image.ndim == 3 else image, src, int(radius), eps, subsample)
+    # The band: pixels within ``radius`` of the 50 % contour. Distance transforms cost the same
+    # for any radius (a large elliptical erosion would not).
+    fg = (mask >= 128).astype(np.uint8)
+    to_bg = cv2.distanceTransform(fg, cv2.DIST_L2, 3)
+    to_fg = cv2.distanceTransform(1 - fg, cv2.DIST_L2, 3)
+    band = np.where(fg > 0, to_bg <= radius, to_fg <= radius)
     out = mask.copy()
     out[band] = np.rint(np.clip(filtered[band], 0.0, 1.0) * 255.0).astype(np.uint8)
     return out

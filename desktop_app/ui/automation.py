@@ -26,6 +26,7 @@ class Script:
     view: ViewMode | None = None
     screenshot: Path | None = None
     quit: bool = False
+    grab_canvas: bool = False  # grab only the image canvas instead of the whole window
     timeout_s: float = 300.0
 
     @property
@@ -78,7 +79,8 @@ class Automation(QObject):
         shot = self.script.screenshot
         if shot is not None:
             shot.parent.mkdir(parents=True, exist_ok=True)
-            pixmap = self.window.grab()
+            widget = self.window.canvas if self.script.grab_canvas else self.window
+            pixmap = widget.grab()
             if pixmap.isNull() or not pixmap.save(str(shot)):
                 self.fail(f"could not write the screenshot to {shot}")
                 return

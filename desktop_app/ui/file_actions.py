@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QFileDialog
 
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, OUTPUT_FORMATS, normalise_format
@@ -165,6 +165,18 @@ class FileActionsMixin:
             self.canvas.set_background(self.canvas.background, blurred=array)
         else:
             self.canvas.set_background(self.canvas.background, image=array)
+
+    def apply_background(self, bg: Background) -> None:
+        """Set the background from a core ``Background`` (as parsed from ``--background``)."""
+        if bg.kind == "colour":
+            self.background_panel.color.set_color(QColor(*bg.colour))
+            self.set_background_kind(BackgroundKind.COLOR)
+        elif bg.kind == "image" and bg.image is not None:
+            self.set_background_image(bg.image)
+        elif bg.kind == "blur":
+            self.set_background_kind(BackgroundKind.BLUR)
+        else:
+            self.set_background_kind(BackgroundKind.TRANSPARENT)
 
     def export_background(self) -> Background:
         kind = self.background_panel.current()

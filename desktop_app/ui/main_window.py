@@ -206,7 +206,10 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self._act(edit, "Reset to &model mask", self.editor.reset_mask)
 
         view = mb.addMenu("&View")
-        self._act(view, "Zoom &in", lambda: self.canvas.zoom_by(1.25, self.canvas.zoom_anchor()), "Ctrl+=")
+        zoom_in = self._act(
+            view, "Zoom &in", lambda: self.canvas.zoom_by(1.25, self.canvas.zoom_anchor()), "Ctrl+="
+        )
+        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         self._act(view, "Zoom &out", lambda: self.canvas.zoom_by(0.8, self.canvas.zoom_anchor()), "Ctrl+-")
         self._act(view, "&Fit", self.canvas.fit, "Ctrl+0")
         self._act(view, "&100 %", lambda: self.canvas.zoom_to(1.0, self.canvas.zoom_anchor()), "Ctrl+1")

@@ -1,0 +1,173 @@
+"""How long does the editor's event loop stall while heavy work runs? (target: no gap > 100 ms)
+
+A QTimer ticks every 10 ms on the GUI thread and records the gap between ticks while the real
+main window opens a large photo, removes its background, applies adjustments and exports. Any
+work done on the GUI thread shows up as a long gap; work on the LatestWinsWorkers does not
+(except through the GIL, which is why this is measured rather than assumed).
+
+    python benchmarks/bench_editor_responsiveness.py [--mp 12] [--model PATH] [--runs 2]
+
+Uses the embedded default model when there is one, else a tiny test model with a 1024x1024
+input (then "remove" measures the pre/post-processing of a 12 MP photo, not a real network).
+Prints a table and one JSON line. Runs offscreen unless a display is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+if "DISPLAY" not in os.environ and "WAYLAND_DISPLAY" not in os.environ:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+class GapMonitor:
+    """Records the largest gap between 10 ms timer ticks on the GUI thread."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.gaps = []
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append((now - self._last) * 1000.0)
+        self._last = now
+
+    def stop(self) -> dict:
+        self.timer.stop()
+        self._tick()
+        g = np.asarray(self.gaps or [0.0])
+        return {"max_ms": float(g.max()), "p99_ms": float(np.percentile(g, 99)), "ticks": int(g.size)}
+
+
+def make_photo(path: Path, megapixels: float) -> Path:
+    """A photo-like test image: the bundled astronaut upscaled to the requested size, plus noise."""
+    src = cv2.imread(str(ROOT / "assets" / "samples" / "astronaut.png"))
+    w = int(round((megapixels * 1e6 * 4 / 3) ** 0.5))
+    h = int(round(w * 3 / 4))
+    big = cv2.resize(src, (w, h), interpolation=cv2.INTER_CUBIC)
+    noise = np.random.default_rng(0).integers(-6, 7, big.shape, dtype=np.int16)
+    big = np.clip(big.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(path), big, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    return path
+
+
+def pick_model(arg: str | None, tmp: Path) -> tuple[Path, str]:
+    from desktop_app.core.errors import ModelError
+    from desktop_app.core.models import default_model_path
+
+    if arg:
+        return Path(arg), "given"
+    try:
+        return default_model_path(), "embedded default"
+    except ModelError:
+        from tests.helpers.tiny_models import make_seg_model
+
+        return make_seg_model(tmp / "tiny-isnet.onnx", convention="isnet", fn="red"), "tiny test model (1024 input)"
+
+
+def run_phase(app, monitor: GapMonitor, start, signal, timeout_s: float = 600.0) -> dict:
+    """Start the monitor, call ``start()``, spin the event loop until ``signal`` fires."""
+    done: list[float] = []
+    signal.connect(lambda *a: done.append(time.perf_counter()))
+    monitor.start()
+    t0 = time.perf_counter()
+    start()
+    while not done and time.perf_counter() - t0 < timeout_s:
+        app.processEvents()
+        time.sleep(0.001)
+    stats = monitor.stop()
+    stats["seconds"] = (done[0] if done else time.perf_counter()) - t0
+    stats["ok"] = bool(done)
+    return stats
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mp", type=float, default=12.0, help="photo size in megapixels (default 12)")
+    ap.add_argument("--model", help="ONNX model (default: embedded default, else a tiny test model)")
+    ap.add_argument("--runs", type=int, default=2, help="repeat the whole sequence N times")
+    args = ap.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="seed-bench-"))
+    os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_app.ui.canvas import ViewMode
+    from desktop_app.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    model, model_kind = pick_model(args.model, tmp)
+    photo = make_photo(tmp / "photo.png", args.mp)
+    win = MainWindow()
+    win.model_chooser.use_transient(model)
+    win.resize(1280, 820)
+    win.show()
+    app.processEvents()
+    monitor = GapMonitor()
+    ed = win.editor
+    rows: list[dict] = []
+    for run in range(args.runs):
+        phases = [
+            ("open", lambda: win.open_path(photo), ed.photo_changed),
+            ("remove background", win.remove_background, ed.removal_finished),
+            ("feather 8 px", lambda: win.mask_panel.feather.setValue(8.0), ed.history_changed),
+            ("edge refine 12 px", lambda: win.mask_panel.refine.setValue(12), ed.history_changed),
+            ("cut-out view", lambda: (win.set_view_mode(ViewMode.CUTOUT), win.canvas.repaint()), ed.status),
+            ("export PNG", lambda: win.export_to(tmp / f"out{run}.png"), win.exporter.finished),
+        ]
+        for name, start, signal in phases:
+            if name == "cut-out view":  # synchronous: measure one full repaint directly
+                t0 = time.perf_counter()
+                start()
+                ms = (time.perf_counter() - t0) * 1000
+                rows.append({"run": run, "phase": name, "max_ms": ms, "p99_ms": ms, "ticks": 0, "seconds": ms / 1000, "ok": True})
+                continue
+            stats = run_phase(app, monitor, start, signal)
+            rows.append({"run": run, "phase": name, **stats})
+        win.mask_panel.reset_neutral()
+        ed.commit_adjustments()
+    win.close()
+
+    h, w = ed.rgb.shape[:2] if ed.rgb is not None else (0, 0)
+    print(f"Editor responsiveness: {w}x{h} ({w * h / 1e6:.1f} MP), model: {model.name} ({model_kind})")
+    print(f"{'run':>3}  {'phase':<20} {'took s':>8} {'max stall ms':>13} {'p99 ms':>8} {'ticks':>6}")
+    for r in rows:
+        print(f"{r['run']:>3}  {r['phase']:<20} {r['seconds']:>8.2f} {r['max_ms']:>13.1f} {r['p99_ms']:>8.1f} {r['ticks']:>6}")
+    worst = max((r for r in rows if r["phase"] != "cut-out view"), key=lambda r: r["max_ms"])
+    print(f"worst stall while work ran off the GUI thread: {worst['max_ms']:.1f} ms ({worst['phase']}); target < 100 ms")
+    summary = {
+        "benchmark": "editor_responsiveness",
+        "megapixels": round(w * h / 1e6, 2),
+        "model": model.name,
+        "model_kind": model_kind,
+        "worst_stall_ms": round(worst["max_ms"], 1),
+        "worst_phase": worst["phase"],
+        "phases": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in rows],
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
