@@ -1,0 +1,54 @@
+"""``seed-studio PHOTO --remove --view V --screenshot OUT --quit`` run in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from desktop_app.app import run_gui
+from tests.helpers.tiny_models import make_seg_model
+from tests.ui.helpers import write_photo
+
+
+@pytest.fixture()
+def empty_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, var in (("embedded", "SEED_STUDIO_MODELS"), ("user", "SEED_STUDIO_USER_MODELS")):
+        (tmp_path / name).mkdir()
+        monkeypatch.setenv(var, str(tmp_path / name))
+
+
+def test_screenshot_run_exits_zero(qapp, tmp_path: Path, empty_models: None) -> None:
+    photo = write_photo(tmp_path / "p.png")
+    model = make_seg_model(tmp_path / "tiny.onnx", fn="red")
+    out = tmp_path / "shots" / "cutout.png"
+    code = run_gui(
+        [str(photo), "--model", str(model), "--remove", "--view", "cutout", "--background", "#00ff00",
+         "--screenshot", str(out), "--size", "800x600", "--quit", "--timeout", "60"]
+    )  # fmt: skip
+    assert code == 0
+    shot = Image.open(out)
+    assert shot.size[0] >= 800 and shot.size[1] >= 600
+
+
+def test_missing_photo_is_an_error(qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_gui([str(tmp_path / "nope.png"), "--quit"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_remove_without_any_model_fails_with_message(
+    qapp, tmp_path: Path, empty_models: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photo = write_photo(tmp_path / "p.png")
+    code = run_gui(
+        [str(photo), "--remove", "--screenshot", str(tmp_path / "x.png"), "--quit", "--timeout", "60"]
+    )
+    assert code == 1
+    assert "model" in capsys.readouterr().err.lower()
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_bad_view_name_is_rejected() -> None:
+    with pytest.raises(SystemExit):
+        run_gui(["--view", "sideways"])
