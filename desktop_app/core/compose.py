@@ -21,26 +21,32 @@ def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
     return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
-def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768) -> np.ndarray:
+def estimate_foreground(
+    rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768, strip: int = 256
+) -> np.ndarray:
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
     pymatting runs on the band's bounding box shrunk to at most ``max_side`` pixels, returning
-    low-res foreground F and background B. Back at full resolution, only band pixels are
-    touched: where alpha is high the compositing equation I = aF + (1-a)B is solved for F with
-    the full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
+    low-res foreground F and background B. Back at full resolution, only band pixels change:
+    where alpha is high the compositing equation I = aF + (1-a)B is solved for F with the
+    full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
     where alpha is low that solve is ill-conditioned and the upsampled F is used. Pixels
-    outside the band keep the photo's colour.
+    outside the band keep the photo's colour. The full-resolution pass walks strips of
+    ``strip`` rows, gathering band pixels where they are sparse and working densely where
+    they are not, so memory stays bounded and a 24 MP photo costs well under a second.
     """
     band = (alpha > SOFT_LO) & (alpha < SOFT_HI)
-    if not band.any():
+    rows = np.flatnonzero(band.any(axis=1))
+    if rows.size == 0:
         return rgb
-    ys, xs = np.nonzero(band)
+    cols = np.flatnonzero(band.any(axis=0))
     h, w = alpha.shape
     pad = 8
-    y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
-    x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
+    y0, y1 = max(0, int(rows[0]) - pad), min(h, int(rows[-1]) + pad + 1)
+    x0, x1 = max(0, int(cols[0]) - pad), min(w, int(cols[-1]) + pad + 1)
     crop_rgb = rgb[y0:y1, x0:x1]
     crop_a = alpha[y0:y1, x0:x1]
+    crop_band = band[y0:y1, x0:x1]
     ch, cw = crop_a.shape
     scale = min(1.0, max_side / max(ch, cw))
     if scale < 1.0:
@@ -51,22 +57,43 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768)
         sw, sh, small_rgb, small_a = cw, ch, crop_rgb, crop_a
     f_s, b_s = _pymatting_fb(small_rgb.astype(np.float32) * (1.0 / 255.0), small_a.astype(np.float32))
     out = rgb.copy()
-    by, bx = ys - y0, xs - x0
+    out_crop = out[y0:y1, x0:x1]
     if scale == 1.0:
-        out[ys, xs] = alpha_to_u8(f_s[by, bx])
+        np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
         return out
-    # Bilinear samples of the low-res F and B at the band pixels only (no full-size buffers).
-    mx = ((bx + 0.5) * (sw / cw) - 0.5).astype(np.float32)
-    my = ((by + 0.5) * (sh / ch) - 0.5).astype(np.float32)
-    f_up = _sample(f_s, mx, my)
-    b_up = _sample(b_s, mx, my)
-    a = alpha[ys, xs].astype(np.float32)[:, None]
-    i = rgb[ys, xs].astype(np.float32) * (1.0 / 255.0)
-    solved = (i - (1.0 - a) * b_up) / np.maximum(a, 1e-3)
-    t = np.clip((a - 0.15) / 0.35, 0.0, 1.0)
-    f = t * solved + (1.0 - t) * f_up
-    out[ys, xs] = alpha_to_u8(f)
+    map_x = ((np.arange(cw) + 0.5) * (sw / cw) - 0.5).astype(np.float32)
+    dense_ok = cw < 32000  # cv2.remap's map size limit
+    for r0 in range(0, ch, strip):
+        r1 = min(ch, r0 + strip)
+        b = crop_band[r0:r1]
+        n = int(np.count_nonzero(b))
+        if n == 0:
+            continue
+        if dense_ok and n > 0.15 * b.size:
+            my = ((np.arange(r0, r1) + 0.5) * (sh / ch) - 0.5).astype(np.float32)
+            gx = np.ascontiguousarray(np.broadcast_to(map_x, (r1 - r0, cw)))
+            gy = np.ascontiguousarray(np.broadcast_to(my[:, None], (r1 - r0, cw)))
+            f_up = cv2.remap(f_s, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            b_up = cv2.remap(b_s, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            f = _solve(crop_rgb[r0:r1], crop_a[r0:r1, :, None], f_up, b_up)
+            np.copyto(out_crop[r0:r1], f, where=b[..., None])
+        else:
+            yy, xx = np.nonzero(b)
+            my = ((yy + r0 + 0.5) * (sh / ch) - 0.5).astype(np.float32)
+            f_up = _sample(f_s, map_x[xx], my)
+            b_up = _sample(b_s, map_x[xx], my)
+            a = crop_a[r0:r1][yy, xx][:, None]
+            out_crop[r0 + yy, xx] = _solve(crop_rgb[r0:r1][yy, xx], a, f_up, b_up)
     return out
+
+
+def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) -> np.ndarray:
+    """F from I = aF + (1-a)B where a is large enough, blended to the smooth F estimate below."""
+    a = a.astype(np.float32, copy=False)
+    i = i_u8.astype(np.float32) * (1.0 / 255.0)
+    solved = (i - (1.0 - a) * b_up) / np.maximum(a, 1e-3)
+    t = np.clip((a - 0.15) * (1.0 / 0.35), 0.0, 1.0)
+    return alpha_to_u8(t * solved + (1.0 - t) * f_up)
 
 
 def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +110,8 @@ def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        return estimate_foreground_ml(image, alpha, return_background=True)
+        f, b = estimate_foreground_ml(image, alpha, return_background=True)
+        return np.ascontiguousarray(f, np.float32), np.ascontiguousarray(b, np.float32)
     finally:
         numba.set_num_threads(previous)
 
