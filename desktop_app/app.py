@@ -112,7 +112,11 @@ def run_gui(argv: list[str]) -> int:
         window.open_path(args.photo)
     if script.quit and automation.done:
         return automation.exit_code
-    code = app.exec()
+    quit_on_close = app.quitOnLastWindowClosed()
+    try:
+        code = app.exec()
+    finally:
+        app.setQuitOnLastWindowClosed(quit_on_close)
     return automation.exit_code if automation.done else int(code)
 
 

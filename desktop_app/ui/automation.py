@@ -100,5 +100,9 @@ class Automation(QObject):
         self.exit_code = code
         self._watchdog.stop()
         if self.script.quit or code != 0:
+            app = QApplication.instance()
+            # Closing the last window would also post a quit() that could land after exec()
+            # returned and end the *next* event loop at once (matters when run in-process).
+            app.setQuitOnLastWindowClosed(False)
             self.window.close()
-            QApplication.instance().exit(code)
+            app.exit(code)
