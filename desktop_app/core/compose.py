@@ -17,8 +17,11 @@ SOFT_HI = 254.0 / 255.0  # above: the photo pixel is the subject's colour
 
 
 def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
-    """Float alpha in [0,1] -> uint8 with rounding (and clipping, for safety)."""
-    return np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """Float values in [0,1] -> uint8, rounded and saturated (cv2: threaded, ~5x numpy)."""
+    a = np.asarray(alpha)
+    if a.dtype not in (np.float32, np.float64) or a.ndim > 3 or (a.ndim == 3 and a.shape[2] > 4):
+        return np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return cv2.convertScaleAbs(np.maximum(a, 0.0), alpha=255.0)
 
 
 def estimate_foreground(
@@ -130,8 +133,16 @@ def _sample(image: np.ndarray, mx: np.ndarray, my: np.ndarray, width: int = 4096
 
 
 def cutout_rgba(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Straight-alpha RGBA uint8 from a colour image and float alpha."""
-    return np.dstack([colour, alpha_to_u8(alpha)])
+    """Straight-alpha RGBA uint8 from a colour image and float alpha.
+
+    Fully transparent pixels get colour 0: the removed background must not survive hidden
+    under alpha 0 (anyone can strip the alpha channel), and runs of zeros make the PNG
+    several times smaller and faster to encode.
+    """
+    a8 = alpha_to_u8(alpha)
+    visible = cv2.compare(a8, 0, cv2.CMP_GT)
+    c = cv2.bitwise_and(colour, colour, mask=visible)
+    return cv2.merge([c[:, :, 0], c[:, :, 1], c[:, :, 2], a8])
 
 
 def composite(fg: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> np.ndarray:

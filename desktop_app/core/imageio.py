@@ -255,12 +255,13 @@ def encode_image(
     fmt: str,
     background: tuple[int, int, int] = (255, 255, 255),
     quality: int = 95,
-    png_compression: int = 3,
+    png_compression: int = 4,
 ) -> bytes:
     """Encode an HxW (mask), HxWx3 (RGB) or HxWx4 (straight RGBA) uint8 array to file bytes.
 
-    PNG and WebP keep alpha; JPEG is flattened onto ``background``. PNG level 3 is roughly
-    half the time of Pillow's default 6 for a few percent more bytes.
+    PNG and WebP keep alpha; JPEG is flattened onto ``background``. PNG zlib level 4 measured
+    about 1/6 of the time of Pillow's default 6 on a 12 MP cut-out for ~7 % more bytes (levels
+    1-3 were no faster there and bigger).
     """
     fmt = normalise_format(fmt)
     if (

@@ -42,7 +42,9 @@ def test_straight_alpha_cutout_and_composite() -> None:
     rgb, alpha = blended_scene(20, 40)
     rgba = compose.cutout_rgba(rgb, alpha)
     assert rgba.shape == (20, 40, 4) and rgba[0, 0, 3] == 255 and rgba[0, -1, 3] == 0
-    assert np.array_equal(rgba[..., :3], rgb)  # straight, not premultiplied
+    visible = rgba[..., 3] > 0
+    assert np.array_equal(rgba[..., :3][visible], rgb[visible])  # straight, not premultiplied
+    assert not rgba[..., :3][~visible].any()  # the removed background is not kept under alpha 0
     white = compose.solid((20, 40), (255, 255, 255))
     out = compose.composite(rgb, alpha, white)
     assert tuple(out[0, -1]) == (255, 255, 255) and tuple(out[0, 0]) == tuple(rgb[0, 0])
