@@ -257,9 +257,8 @@ class ImageCanvas(CanvasDrawing, QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         button = event.button()
-        if button == Qt.MouseButton.MiddleButton or (
-            button == Qt.MouseButton.LeftButton and self._space_down
-        ):
+        pan_with_left = self._space_down or (self.tool is None and not self._over_divider(pos))
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and pan_with_left):
             self._pan_anchor = pos
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif button == Qt.MouseButton.LeftButton and self._over_divider(pos):
@@ -340,6 +339,8 @@ class ImageCanvas(CanvasDrawing, QWidget):
             shape = Qt.CursorShape.SplitHCursor
         elif self.tool is not None:
             shape = self.tool.cursor_shape
+        elif self._levels:
+            shape = Qt.CursorShape.OpenHandCursor  # the Pan tool: left-drag moves the view
         else:
             shape = Qt.CursorShape.ArrowCursor
         if self.cursor().shape() != shape:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -276,3 +277,58 @@ def test_zoom_is_anchored_under_the_pointer(qtbot, window: MainWindow, tmp_path:
     assert r.width() <= c.width() and r.height() <= c.height()
     c.pan_by(QPointF(15, -5))
     assert c.image_rect().left() == pytest.approx(r.left() + 15)
+
+
+def test_pan_tool_and_space_drag_move_the_view(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    c = window.canvas
+    window.set_tool("pan")
+    start = c.image_rect().topLeft()
+    drag(c, [QPointF(100, 100), QPointF(130, 90)])
+    assert c.image_rect().topLeft() - start == QPointF(30, -10)
+    window.set_tool("brush")
+    qtbot.keyPress(c, Qt.Key.Key_Space)
+    drag(c, [QPointF(100, 100), QPointF(90, 100)])
+    qtbot.keyRelease(c, Qt.Key.Key_Space)
+    assert c.image_rect().topLeft() - start == QPointF(20, -10)
+    assert window.editor.doc is None  # nothing was painted
+
+
+def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    window.set_tool("brush")
+    r0 = window.brush_settings.radius
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
+    assert window.brush_settings.radius > r0
+    assert window.brush_panel.size.value() == round(window.brush_settings.radius)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    assert window.brush_settings.radius < r0
+    tool = window.canvas.tool
+    rect = tool.overlay_rect(window.canvas, QPointF(50, 50))
+    assert rect.width() >= 2 * window.brush_settings.radius * window.canvas.scale
+
+
+def test_busy_indicator_and_cancel(
+    qtbot, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop_app.ui import jobs
+
+    def slow_removal(req, token):
+        while not token.cancelled:
+            time.sleep(0.005)
+        token.raise_if_cancelled()
+
+    monkeypatch.setattr(jobs, "remove_background", slow_removal)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    open_photo(qtbot, win, write_photo(tmp_path / "p.png"))
+    with qtbot.waitSignal(win.editor.remover.started, timeout=WAIT):
+        win.remove_background()
+    assert win.busy_box.isVisible() and not win.remove_action.isEnabled()
+    with qtbot.waitSignal(win.editor.remover.busy_changed, timeout=WAIT):
+        win.cancel_button.click()
+    assert not win.busy_box.isVisible() and win.remove_action.isEnabled()
+    assert win.editor.mask is None
+    assert "cancelled" in win.statusBar().currentMessage()
