@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from desktop_app.core.batch import BatchControl, BatchItem, run_batch
+from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import ModelError, SeedStudioError
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
 from desktop_app.core.models import (
@@ -128,6 +129,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     ):
         explicit, out_dir = out_dir, out_dir.parent
         fmt = fmt or explicit.suffix
+    if not args.no_fg_estimation and not args.mask_only:
+        prewarm_foreground()  # overlaps the 1-2 s numba import with model loading and decoding
     try:
         model = _resolve_model(args.model)
         options = _options(args, model, fmt or "png")

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import SeedStudioError
 from desktop_app.core.imageio import (
     IMAGE_EXTENSIONS,
@@ -274,6 +275,8 @@ def run_batch(
 
             options = options.with_changes(model_path=default_model_path())
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
+    if options.foreground_estimation and not options.mask_only:
+        prewarm_foreground()
     pairs = collect_inputs(inputs, exclude=out_dir)
     items = plan_outputs(pairs, out_dir, options, Path(explicit_output) if explicit_output else None)
     report = BatchReport(

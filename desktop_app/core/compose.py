@@ -9,6 +9,9 @@ multilevel estimator, at bounded resolution so a 24 MP photo stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import cv2
 import numpy as np
 
@@ -97,6 +100,27 @@ def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) 
     solved = (i - (1.0 - a) * b_up) / np.maximum(a, 1e-3)
     t = np.clip((a - 0.15) * (1.0 / 0.35), 0.0, 1.0)
     return alpha_to_u8(t * solved + (1.0 - t) * f_up)
+
+
+_prewarm_started = False
+
+
+def prewarm() -> None:
+    """Import pymatting (numba, 1-2 s) on a background thread, ahead of the first cut-out.
+
+    The import then overlaps image decoding and inference instead of delaying the first
+    output. Safe to call many times; a failed import resurfaces at first real use.
+    """
+    global _prewarm_started
+    if _prewarm_started:
+        return
+    _prewarm_started = True
+
+    def _load() -> None:
+        with contextlib.suppress(Exception):  # a broken install is reported at first real use
+            import pymatting  # noqa: F401
+
+    threading.Thread(target=_load, name="pymatting-prewarm", daemon=True).start()
 
 
 def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
