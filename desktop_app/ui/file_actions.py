@@ -245,6 +245,7 @@ class FileActionsMixin:
         self.statusBar().showMessage(f"Saved {path}", 15000)
 
     def _on_export_busy(self, busy: bool) -> None:
+        self.set_busy("export", busy, "Saving…", self.exporter.cancel)
         for a in (self.export_action, self.export_as_action, self.export_mask_action):
             a.setEnabled(not busy)
 

@@ -42,6 +42,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         super().__init__()
         self.setWindowTitle("Seed Studio")
         self.setAcceptDrops(True)
+        self._busy_jobs: dict[str, tuple[str, object]] = {}
         self.errors: list[tuple[str, str]] = []  # every error shown, newest last (for tests)
         self._message_boxes: list[QMessageBox] = []
         self.settings = make_settings()
@@ -249,7 +250,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         ed.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         ed.error.connect(self.show_error)
         ed.remover.busy_changed.connect(self._on_remove_busy)
-        self.cancel_button.clicked.connect(ed.cancel_removal)
+        self.cancel_button.clicked.connect(self._cancel_busy)
         self.remove_button.clicked.connect(self.remove_background)
         self.model_chooser.error.connect(self.show_error)
         self.model_chooser.add_requested.connect(self.add_model_dialog)
@@ -306,9 +307,24 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         if self.background_panel.current().value == "blur":
             self._request_background("blur")
 
+    def set_busy(self, key: str, busy: bool, label: str = "", cancel=None) -> None:
+        """Show or hide the status-bar busy indicator for one kind of job; Cancel stops all."""
+        if busy:
+            self._busy_jobs[key] = (label, cancel)
+        else:
+            self._busy_jobs.pop(key, None)
+        self.busy_box.setVisible(bool(self._busy_jobs))
+        if self._busy_jobs:
+            self.busy_label.setText(" · ".join(text for text, _c in self._busy_jobs.values()))
+            self.cancel_button.setEnabled(any(c is not None for _t, c in self._busy_jobs.values()))
+
+    def _cancel_busy(self) -> None:
+        for _label, cancel in list(self._busy_jobs.values()):
+            if cancel is not None:
+                cancel()
+
     def _on_remove_busy(self, busy: bool) -> None:
-        self.busy_label.setText("Removing background…")
-        self.busy_box.setVisible(busy)
+        self.set_busy("remove", busy, "Removing background…", self.editor.cancel_removal)
         self.remove_action.setEnabled(not busy)
         self.remove_button.setEnabled(not busy)
 
