@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -212,8 +213,8 @@ def plan_outputs(
             return base
 
         wanted = [output_dir / rel / name_for(src, False) for src, rel in inputs]
-        keys = [str(w).lower() for w in wanted]
-        dupes = {k for k in keys if keys.count(k) > 1}
+        keys = [str(w).lower() for w in wanted]  # case-insensitive: outputs may land on NTFS/APFS/exFAT
+        dupes = {k for k, n in Counter(keys).items() if n > 1}
         taken: set[str] = set()
         for item, (src, rel), key in zip(items, inputs, keys, strict=True):
             out = output_dir / rel / name_for(src, key in dupes)

@@ -16,6 +16,7 @@ rembg's sessions. Where rembg differs we follow the training code and say so in 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -333,7 +334,7 @@ def user_models_dir() -> Path:
         return Path(env).expanduser()
     if os.name == "nt":
         base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    elif os.uname().sysname == "Darwin":
+    elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
@@ -359,8 +360,9 @@ def user_models() -> list[Path]:
 def default_model_path() -> Path:
     """The embedded default segmentation model.
 
-    ``assets/models/default.txt`` (one file name) wins; otherwise the first file whose spec
-    is a usable segmentation model. Raises :class:`NoDefaultModelError` when there is none.
+    ``assets/models/default.txt`` (one file name) wins; otherwise the first file (by name)
+    whose own metadata says it is a segmentation model, then the first usable third-party
+    segmentation file. Raises :class:`NoDefaultModelError` when there is none.
     """
     folder = models_dir()
     pointer = folder / "default.txt"
@@ -376,12 +378,15 @@ def default_model_path() -> Path:
                 raise NoDefaultModelError(f"{pointer} names {name!r}, which is not in {folder}")
             load_spec(chosen)  # raises ModelError if it is not a segmentation model
             return chosen
+    usable: list[tuple[bool, Path]] = []
     for path in embedded_models():
         try:
-            load_spec(path)
+            spec = load_spec(path)
         except ModelError:
             continue
-        return path
+        usable.append((spec.source != "metadata", path))
+    if usable:
+        return min(usable)[1]
     raise NoDefaultModelError(
         f"no embedded default model yet: no segmentation model in {folder}; pass --model PATH "
         f"(or set {ENV_MODELS_DIR})"

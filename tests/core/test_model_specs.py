@@ -143,6 +143,7 @@ def test_model_folders_and_default(models_env: Path, tmp_path: Path, monkeypatch
     make_generator_model(models_env / "a-generator.onnx")
     with pytest.raises(NoDefaultModelError):
         default_model_path()
+    make_seg_model(models_env / "a-u2net.onnx", convention="u2net")  # third-party: ours preferred
     seg_b = make_seg_model(models_env / "b-seg.onnx")
     seg_c = make_seg_model(models_env / "c-seg.onnx")
     assert default_model_path() == seg_b  # first segmentation model, generator skipped
