@@ -21,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
         seg_cli.add_export_args(seg.add_parser("export", help="checkpoint -> ONNX with metadata"))
     except ImportError:
         pass
+    clicks = tasks.add_parser("clicks", help="click-segmentation model").add_subparsers(dest="cmd", required=True)
+    from . import clicks as clicks_mod
+
+    clicks_mod.add_commands(clicks)
     return parser
 
 
@@ -34,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import seg_cli
 
         return seg_cli.run(args)
+    if args.task == "clicks":
+        from . import clicks as clicks_mod
+
+        return clicks_mod.run(args)
     raise SystemExit(f"unknown task {args.task}")
 
 

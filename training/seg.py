@@ -17,7 +17,7 @@ from .data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD, SegEvalSet, SegTrainS
 from .losses import deep_supervision_loss
 from .metrics import SalientMetrics
 from .models.segnet import PRESETS, SegNet, SegNetConfig, count_parameters
-from .trainer import Trainer, TrainConfig
+from .trainer import TrainConfig, Trainer
 
 PREVIEW_COUNT = 8
 
@@ -120,7 +120,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out=args.out, epochs=sum(e for _, e in schedule), batch_size=args.batch_size, lr=args.lr,
         warmup_steps=args.warmup, seed=args.seed, bf16=not args.no_bf16,
         channels_last=not args.no_channels_last, compile=args.compile, num_workers=args.workers,
-        max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes,
+        max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes, threads=args.threads,
     )
     task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight)
     task_config = {
@@ -173,3 +173,4 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--no-channels-last", action="store_true")
     p.add_argument("--compile", action="store_true")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = cores / processes)")

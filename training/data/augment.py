@@ -49,9 +49,10 @@ def random_affine(
     flip = -1.0 if rng.random() < cfg.flip_prob else 1.0
     rot = math.radians(angle)
     cos, sin = math.cos(rot), math.sin(rot)
-    # M = T(out/2) * Flip * S * R * T(-c)
+    # M = T(out centre) * Flip * S * R * T(-c), in pixel-index coordinates (centre of a
+    # W-pixel row is (W-1)/2), so a flip maps column x to W-1-x exactly.
     a = np.array([[cos, -sin], [sin, cos]]) * np.array([[sx * flip], [sy]])
-    t = np.array([out / 2, out / 2]) - a @ np.array([cx, cy])
+    t = np.array([(out - 1) / 2, (out - 1) / 2]) - a @ np.array([cx - 0.5, cy - 0.5])
     return np.hstack([a, t[:, None]]).astype(np.float32)
 
 
@@ -76,7 +77,7 @@ def colour_jitter(rng: np.random.Generator, image: np.ndarray, cfg: AugmentConfi
     img = np.clip(img, 0, 255).astype(np.uint8)
     if cfg.hue_deg:
         hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-        shift = int(round(rng.uniform(-cfg.hue_deg, cfg.hue_deg) / 2))  # OpenCV hue is 0..179
+        shift = round(rng.uniform(-cfg.hue_deg, cfg.hue_deg) / 2)  # OpenCV hue is 0..179
         hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + shift) % 180).astype(np.uint8)
         img = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     if cfg.grey_prob and rng.random() < cfg.grey_prob:

@@ -1,0 +1,196 @@
+"""Point-and-click segmentation with a learned click model (RITM-style), Qt-free.
+
+The model sees a square crop of the photo plus three guidance maps (positive clicks, negative
+clicks, previous mask) and predicts the object's mask in that crop. Following RITM's "ZoomIn",
+after the first click the crop hugs the current object (its box grown by ``expansion``), so a
+click costs the same on a 24 MP photo as on a thumbnail and small objects get full detail.
+
+The guidance encoding lives here and only here: the training package imports
+:func:`encode_guidance` so the app feeds the network exactly what it was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from desktop_app.core import model_meta as mm
+from desktop_app.core.errors import ModelError
+from desktop_app.core.session import active_provider, get_session
+
+DEFAULT_RADIUS_FRACTION = 1 / 64  # click disk radius relative to the network input side
+DEFAULT_EXPANSION = 1.4
+DEFAULT_MIN_CROP = 0.2  # smallest crop side as a fraction of the image's longer side
+
+
+@dataclass(frozen=True)
+class Click:
+    """A click in image pixel coordinates (x right, y down); positive = part of the object."""
+
+    x: float
+    y: float
+    positive: bool = True
+
+
+def encode_guidance(
+    clicks: list[Click], size: int, radius: float, prev_mask: np.ndarray | None = None
+) -> np.ndarray:
+    """(3, size, size) float32: positive-click disks, negative-click disks, previous mask.
+
+    ``clicks`` are already in the ``size`` x ``size`` input's coordinates.
+    """
+    maps = np.zeros((3, size, size), np.float32)
+    r = max(1, round(radius))
+    for c in clicks:
+        cv2.circle(maps[0 if c.positive else 1], (round(c.x), round(c.y)), r, 1.0, -1)
+    if prev_mask is not None:
+        maps[2] = prev_mask
+    return maps
+
+
+def zoom_box(
+    prev_mask: np.ndarray | None,
+    clicks: list[Click],
+    shape: tuple[int, int],
+    expansion: float = DEFAULT_EXPANSION,
+    min_crop: float = DEFAULT_MIN_CROP,
+) -> tuple[int, int, int, int]:
+    """Square crop (x0, y0, x1, y1) around the object (mask > 0.5) and the clicks.
+
+    With no mask yet the whole image is used (the first click must see context).
+    """
+    h, w = shape
+    if prev_mask is None or not (prev_mask > 0.5).any():
+        return 0, 0, w, h
+    ys, xs = np.nonzero(prev_mask > 0.5)
+    px = np.concatenate([xs, [c.x for c in clicks]])
+    py = np.concatenate([ys, [c.y for c in clicks]])
+    cx, cy = (px.min() + px.max()) / 2, (py.min() + py.max()) / 2
+    side = max(px.max() - px.min() + 1, py.max() - py.min() + 1) * expansion
+    side = min(max(side, min_crop * max(h, w)), max(h, w))
+    x0 = round(min(max(cx - side / 2, 0), max(w - side, 0)))
+    y0 = round(min(max(cy - side / 2, 0), max(h - side, 0)))
+    return x0, y0, min(w, round(x0 + side)), min(h, round(y0 + side))
+
+
+@dataclass
+class ClickModelSpec:
+    input_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    radius: float
+    expansion: float = DEFAULT_EXPANSION
+    min_crop: float = DEFAULT_MIN_CROP
+    metrics: dict = field(default_factory=dict)
+    name: str = ""
+
+
+def read_click_spec(props: dict[str, str], path: str) -> ClickModelSpec:
+    if props.get(mm.KEY_KIND) != mm.KIND_CLICKS:
+        raise ModelError(f"{path}: not a click-segmentation model (kind={props.get(mm.KEY_KIND)!r})")
+    try:
+        h, w = (int(v) for v in props[mm.KEY_INPUT_SIZE].split(","))
+        extra = mm.parse_json(props, mm.KEY_EXTRA)
+        if h != w:
+            raise ValueError("click models take a square input")
+        return ClickModelSpec(
+            input_size=h,
+            mean=mm.parse_floats(props[mm.KEY_MEAN]),
+            std=mm.parse_floats(props[mm.KEY_STD]),
+            radius=float(extra.get("click_radius", h * DEFAULT_RADIUS_FRACTION)),
+            expansion=float(extra.get("zoom_expansion", DEFAULT_EXPANSION)),
+            min_crop=float(extra.get("zoom_min_crop", DEFAULT_MIN_CROP)),
+            metrics=mm.parse_json(props, mm.KEY_METRICS),
+            name=props.get(mm.KEY_NAME, os.path.basename(path)),
+        )
+    except (KeyError, ValueError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: click-model metadata is incomplete or invalid ({exc})") from exc
+
+
+class ClickPredictor:
+    """Zoom-in crop, guidance encoding and pasting back around any network ``run`` function.
+
+    ``run(image_nchw, guidance_nchw) -> probability (N,1,S,S)``: onnxruntime in the app
+    (:class:`ClickSegmenter`), PyTorch during training-time validation, so both measure the
+    same procedure.
+    """
+
+    def __init__(self, spec: ClickModelSpec, run: Callable[[np.ndarray, np.ndarray], np.ndarray]):
+        self.spec, self._run = spec, run
+
+    def predict(
+        self,
+        rgb: np.ndarray,
+        clicks: list[Click],
+        prev_mask: np.ndarray | None = None,
+        preview: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """New float32 probability map (image size) after ``clicks`` given ``prev_mask``.
+
+        Pixels outside the zoom crop keep ``prev_mask``'s values. ``preview`` may be a
+        downscaled copy of ``rgb`` that is used when a crop is large, to bound the cost of
+        resizing on huge photos.
+        """
+        h, w = rgb.shape[:2]
+        s = self.spec.input_size
+        x0, y0, x1, y1 = zoom_box(prev_mask, clicks, (h, w), self.spec.expansion, self.spec.min_crop)
+        crop = _crop_from(rgb, preview, (x0, y0, x1, y1), s)
+        sx, sy = s / (x1 - x0), s / (y1 - y0)
+        local = [Click((c.x - x0 + 0.5) * sx - 0.5, (c.y - y0 + 0.5) * sy - 0.5, c.positive) for c in clicks]
+        prev_crop = None
+        if prev_mask is not None:
+            window = prev_mask[y0:y1, x0:x1].astype(np.float32)
+            prev_crop = cv2.resize(window, (s, s), interpolation=cv2.INTER_AREA)
+        guidance = encode_guidance(local, s, self.spec.radius, prev_crop)[None]
+        x = (crop.astype(np.float32) / 255.0 - np.asarray(self.spec.mean, np.float32)) / np.asarray(
+            self.spec.std, np.float32
+        )
+        x = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+        out = self._run(x, guidance)
+        prob = cv2.resize(out[0, 0].astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        result = np.zeros((h, w), np.float32) if prev_mask is None else prev_mask.astype(np.float32).copy()
+        result[y0:y1, x0:x1] = np.clip(prob, 0, 1)
+        return result
+
+
+class ClickSegmenter(ClickPredictor):
+    """A click model ONNX file (our metadata required) run by onnxruntime."""
+
+    def __init__(self, model_path: str | os.PathLike[str], threads: int | None = None):
+        self.model_path = str(model_path)
+        self.session = get_session(model_path, threads=threads)
+        props = self.session.get_modelmeta().custom_metadata_map
+        super().__init__(read_click_spec(dict(props), self.model_path), self._run_session)
+        self.provider = active_provider(self.session)
+        names = [i.name for i in self.session.get_inputs()]
+        if len(names) != 2:
+            raise ModelError(
+                f"{self.model_path}: a click model has 2 inputs (image, guidance), found {names}"
+            )
+        self._image_name, self._guidance_name = names
+
+    def _run_session(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
+        try:
+            (out,) = self.session.run(None, {self._image_name: image, self._guidance_name: guidance})
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"{self.model_path}: inference failed: {exc}") from exc
+        return out
+
+
+def _crop_from(rgb: np.ndarray, preview: np.ndarray | None, box, size: int) -> np.ndarray:
+    """The crop resized to size x size, taken from ``preview`` when it has enough pixels."""
+    x0, y0, x1, y1 = box
+    src, scale = rgb, 1.0
+    if preview is not None and preview.shape[0] < rgb.shape[0]:
+        pscale = preview.shape[0] / rgb.shape[0]
+        if (x1 - x0) * pscale >= 2 * size:  # preview still oversamples the crop
+            src, scale = preview, pscale
+    c = src[int(y0 * scale) : max(int(y0 * scale) + 1, int(y1 * scale)),
+            int(x0 * scale) : max(int(x0 * scale) + 1, int(x1 * scale))]
+    interp = cv2.INTER_AREA if c.shape[0] > size else cv2.INTER_LINEAR
+    return cv2.resize(c, (size, size), interpolation=interp)

@@ -1,0 +1,125 @@
+"""NoC evaluation of click models, exactly as the interactive-segmentation papers report it.
+
+For each image: start with no clicks and no mask; up to 20 times, put the next click at the
+point farthest from the boundary of the largest error region (positive in a false negative,
+negative in a false positive), predict, and record IoU (pixels valued 128 in the mask are
+ignored). NoC@k = clicks needed to reach IoU >= k (20 when never reached). The same loop runs
+a GrabCut baseline seeded by the same kind of clicks, so the learned model's gain is visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from desktop_app.core.clicks import Click
+
+from .data.click_sim import next_click
+from .data.folder import list_pairs, read_mask, read_rgb
+
+MAX_CLICKS = 20
+Predict = Callable[[np.ndarray, list[Click], np.ndarray | None], np.ndarray]
+
+
+def masked_iou(pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray) -> float:
+    valid = ~ignore
+    union = ((pred | gt) & valid).sum()
+    return 1.0 if union == 0 else float(((pred & gt) & valid).sum() / union)
+
+
+def load_gt(path) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean object mask and ignore mask (value 128, as in the RITM Berkeley files)."""
+    m = read_mask(path)
+    return m > 128, m == 128
+
+
+def iou_curve(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray,
+              max_clicks: int = MAX_CLICKS, stop_at: float = 1.01) -> tuple[list[float], float]:
+    """IoU after each click (1..max_clicks) and the mean seconds per click."""
+    clicks: list[Click] = []
+    prob = None
+    pred = np.zeros_like(gt)
+    ious, spent = [], 0.0
+    for _ in range(max_clicks):
+        click = next_click(pred, gt, ignore)
+        if click is None:  # perfect already: further clicks keep the result
+            ious.append(ious[-1] if ious else 1.0)
+            continue
+        clicks.append(click)
+        t = time.perf_counter()
+        prob = predict(rgb, clicks, prob)
+        spent += time.perf_counter() - t
+        pred = prob > 0.5
+        ious.append(masked_iou(pred, gt, ignore))
+        if ious[-1] >= stop_at:
+            ious += [ious[-1]] * (max_clicks - len(ious))
+            break
+    return ious, spent / max(1, len(clicks))
+
+
+def noc(ious: list[float], threshold: float, max_clicks: int = MAX_CLICKS) -> int:
+    for i, v in enumerate(ious):
+        if v >= threshold:
+            return i + 1
+    return max_clicks
+
+
+@dataclass
+class NocResult:
+    curves: list[list[float]] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        c = np.asarray(self.curves)
+        return {
+            "n": len(self.curves),
+            "noc85": float(np.mean([noc(r, 0.85) for r in self.curves])),
+            "noc90": float(np.mean([noc(r, 0.90) for r in self.curves])),
+            "iou_at_1": float(c[:, 0].mean()),
+            "iou_at_3": float(c[:, 2].mean()),
+            "iou_at_5": float(c[:, 4].mean()),
+            "ms_per_click": float(np.mean(self.seconds) * 1000),
+            "failed_at_20_90": int(sum(noc(r, 0.90) == MAX_CLICKS and max(r) < 0.90 for r in self.curves)),
+        }
+
+
+def evaluate_clicks(predict: Predict, data: str, limit: int = 0) -> dict[str, float]:
+    result = NocResult()
+    for img_path, mask_path in list_pairs(data)[: limit or None]:
+        rgb = read_rgb(img_path)
+        gt, ignore = load_gt(mask_path)
+        ious, sec = iou_curve(predict, rgb, gt, ignore)
+        result.curves.append(ious)
+        result.seconds.append(sec)
+    return result.summary()
+
+
+def grabcut_predict(rgb: np.ndarray, clicks: list[Click], prev: np.ndarray | None,
+                    radius: int = 5, max_side: int = 400) -> np.ndarray:
+    """GrabCut seeded by clicks: disks are hard labels, the area near positives is probable FG."""
+    h, w = rgb.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    sh, sw = small.shape[:2]
+    mask = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
+    if prev is not None:
+        prev_small = cv2.resize(prev, (sw, sh), interpolation=cv2.INTER_AREA)
+        mask[prev_small > 0.5] = cv2.GC_PR_FGD
+    reach = int(0.15 * np.hypot(sh, sw))
+    for c in clicks:
+        if c.positive and prev is None:
+            cv2.circle(mask, (int(c.x * s), int(c.y * s)), reach, cv2.GC_PR_FGD, -1)
+    for c in clicks:
+        cv2.circle(mask, (int(c.x * s), int(c.y * s)), radius, cv2.GC_FGD if c.positive else cv2.GC_BGD, -1)
+    if not (mask == cv2.GC_PR_BGD).any() and not (mask == cv2.GC_BGD).any():
+        mask[0, :] = mask[-1, :] = mask[:, 0] = mask[:, -1] = cv2.GC_BGD
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    with contextlib.suppress(cv2.error):
+        cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.float32)
+    return cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) if s < 1 else fg
