@@ -134,11 +134,11 @@ class Stroke:
         cov = np.maximum(self.cov[sl], cov_new)
         self.cov[sl] = cov
         before = self.before[sl].astype(np.uint16)
-        c = cov.astype(np.uint16)
+        if self.brush.erase:  # erasing is painting the inverted mask towards 255
+            before = 255 - before
+        out = before + ((255 - before) * cov.astype(np.uint16) + 127) // 255
         if self.brush.erase:
-            out = before - (before * c + 127) // 255
-        else:
-            out = before + ((255 - before) * c + 127) // 255
+            out = 255 - out
         self.mask[sl] = out.astype(np.uint8)
         self.bbox = union_rect(self.bbox, rect)
         return rect
