@@ -41,9 +41,7 @@ def test_remove_without_any_model_fails_with_message(
     qapp, tmp_path: Path, empty_models: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     photo = write_photo(tmp_path / "p.png")
-    code = run_gui(
-        [str(photo), "--remove", "--screenshot", str(tmp_path / "x.png"), "--quit", "--timeout", "60"]
-    )
+    code = run_gui([str(photo), "--remove", "--screenshot", str(tmp_path / "x.png"), "--quit", "--timeout", "60"])
     assert code == 1
     assert "model" in capsys.readouterr().err.lower()
     assert not (tmp_path / "x.png").exists()

@@ -113,13 +113,15 @@ def test_export_png_alpha_jpeg_and_mask(qtbot, window: MainWindow, tmp_path: Pat
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
     mask = window.editor.mask.copy()
-    for name, what in (("cut.png", "cutout"), ("cut.jpg", "cutout"), ("mask.png", "mask")):
+    for name, what in (("cut.png", "cutout"), ("cut.webp", "cutout"), ("cut.jpg", "cutout"), ("mask.png", "mask")):
         # generous: the first export compiles pymatting's numba kernels (slow in a fresh venv)
         with qtbot.waitSignal(window.exporter.finished, timeout=180_000):
             window.export_to(tmp_path / name, what)
     rgba = np.asarray(Image.open(tmp_path / "cut.png"))
     assert rgba.shape == (64, 96, 4)
     np.testing.assert_array_equal(rgba[..., 3], mask)
+    webp = np.asarray(Image.open(tmp_path / "cut.webp").convert("RGBA"))
+    np.testing.assert_array_equal(webp[..., 3], mask)  # libwebp keeps alpha lossless
     jpg = Image.open(tmp_path / "cut.jpg")
     assert jpg.mode == "RGB" and jpg.size == (96, 64)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "mask.png")), mask)
@@ -310,9 +312,7 @@ def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) 
     assert rect.width() >= 2 * window.brush_settings.radius * window.canvas.scale
 
 
-def test_busy_indicator_and_cancel(
-    qtbot, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_busy_indicator_and_cancel(qtbot, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from desktop_app.ui import jobs
 
     def slow_removal(req, token):
