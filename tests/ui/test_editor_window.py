@@ -333,3 +333,21 @@ def test_busy_indicator_and_cancel(qtbot, tiny_model: Path, tmp_path: Path, monk
     assert not win.busy_box.isVisible() and win.remove_action.isEnabled()
     assert win.editor.mask is None
     assert "cancelled" in win.statusBar().currentMessage()
+
+
+def test_export_with_colour_background_and_crop(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtGui import QColor
+
+    from desktop_app.core.options import Background
+
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    remove(qtbot, window)
+    window.apply_background(Background(kind="colour", colour=(0, 255, 0)))
+    assert window.background_panel.color.color() == QColor(0, 255, 0)
+    assert window.canvas.mode == ViewMode.CUTOUT
+    window.background_panel.crop.setChecked(True)
+    with qtbot.waitSignal(window.exporter.finished, timeout=180_000):
+        window.export_to(tmp_path / "crop.png")
+    out = np.asarray(Image.open(tmp_path / "crop.png"))
+    assert out.ndim == 3 and out.shape[2] == 3  # composited on a colour: no alpha
+    assert out.shape[1] < 96 and tuple(out[5, -1]) == (0, 255, 0)
