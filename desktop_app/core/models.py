@@ -10,7 +10,7 @@ found in this order (first hit wins, the user can override the convention):
    graph already ends in a Sigmoid).
 
 Conventions follow how each model was trained (its authors' inference code), cross-checked with
-rembg's sessions. Where rembg differs we follow the training code and say so in ``CONVENTIONS``.
+rembg's sessions; the table and its reasons live in :mod:`desktop_app.core.conventions`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,23 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core import model_meta as mm
+from desktop_app.core.conventions import (  # re-exported: part of this module's API
+    ALIASES,
+    CONVENTIONS,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    convention_from_filename,
+    convention_names,
+    resolve_convention,
+)
 from desktop_app.core.errors import ModelError, NoDefaultModelError
 from desktop_app.core.onnx_inspect import ModelHeader, read_header
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 ENV_MODELS_DIR = "SEED_STUDIO_MODELS"
 ENV_USER_MODELS_DIR = "SEED_STUDIO_USER_MODELS"
+__all__ = ["ALIASES", "CONVENTIONS", "IMAGENET_MEAN", "IMAGENET_STD", "ModelSpec", "convention_names",
+           "default_model_path", "embedded_models", "find_model", "inspect_model", "load_spec", "models_dir",
+           "override_spec", "resolve_convention", "spec_from_header", "user_models", "user_models_dir"]  # fmt: skip
 _FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
 
 
@@ -69,84 +79,9 @@ class ModelSpec:
         return asdict(self)
 
 
-# name -> preprocessing of that family. Sizes are (H, W).
-CONVENTIONS: dict[str, dict] = {
-    # U2-Net (Qin et al.): image / image.max(), ImageNet mean/std, 320x320; d0 is already a
-    # sigmoid; the authors' test script and rembg min-max normalise the map (normPRED).
-    "u2net": dict(input_size=(320, 320), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="none",
-                  scale="image-max", minmax=True, output_meaning="U2-Net d0 saliency (min-max stretched)"),
-    # ISNet/DIS (Qin et al. 2022): /255, mean 0.5, std 1.0, 1024x1024, sigmoid inside the graph,
-    # min-max at inference. rembg uses mean (0.485, 0.456, 0.406) and /max: at most 0.035 apart.
-    "isnet": dict(input_size=(1024, 1024), mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0), activation="none",
-                  scale="unit", minmax=True, output_meaning="ISNet saliency (min-max stretched)"),
-    # BiRefNet: /255, ImageNet mean/std, 1024x1024, outputs logits -> sigmoid. Its authors use the
-    # sigmoid as is (calibrated), so no min-max (rembg stretches anyway).
-    "birefnet": dict(input_size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="sigmoid",
-                     scale="unit", minmax=False, output_meaning="BiRefNet foreground probability"),
-    # BRIA RMBG as packaged by rembg (bria-rmbg-2.0.onnx): ImageNet, 1024, output 0, min-max.
-    "bria-rmbg": dict(input_size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, activation="none",
-                      scale="unit", minmax=True, output_meaning="RMBG foreground (min-max stretched)"),
-    # Our own models without metadata (should not happen): /255, identity normalisation.
-    "seed": dict(mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), activation="none", scale="unit", minmax=False),
-}  # fmt: skip
-
-ALIASES = {
-    "u2netp": "u2net", "u2net_human_seg": "u2net", "silueta": "u2net", "u2net-custom": "u2net",
-    "u2net_custom": "u2net", "isnet-general-use": "isnet", "isnet-anime": "isnet", "dis": "isnet",
-    "birefnet-general": "birefnet", "birefnet-general-lite": "birefnet", "birefnet-portrait": "birefnet",
-    "birefnet-dis": "birefnet", "birefnet-hrsod": "birefnet", "birefnet-cod": "birefnet",
-    "birefnet-massive": "birefnet", "bria": "bria-rmbg", "rmbg": "bria-rmbg",
-}  # fmt: skip
-
-_UNSUPPORTED_NAMES = {
-    "u2net_cloth_seg": "a clothing parser with 3 class maps, not a foreground model",
-    "sam": "Segment Anything needs prompts and an encoder/decoder pair",
-}
-
-
-def convention_names() -> list[str]:
-    """Every accepted ``--convention`` value (families and their aliases)."""
-    return sorted(set(CONVENTIONS) | set(ALIASES))
-
-
-def resolve_convention(name: str) -> str:
-    """Family name for a user-given convention; ModelError listing choices when unknown."""
-    key = name.strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in CONVENTIONS:
-        raise ModelError(f"unknown convention {name!r}; choose one of: {', '.join(convention_names())}")
-    return key
-
-
-def _convention_from_filename(stem: str) -> str | None:
-    s = stem.lower()
-    for bad, why in _UNSUPPORTED_NAMES.items():
-        if (
-            s == bad
-            or s.startswith((bad + "_", bad + "-", bad + "."))
-            or (bad == "u2net_cloth_seg" and s.startswith(bad))
-        ):
-            raise ModelError(f"{stem}: {why}; it cannot be used for background removal")
-    if s.startswith("birefnet"):
-        return "birefnet"
-    if s.startswith(("bria", "rmbg")):
-        return "bria-rmbg"
-    if s.startswith(("isnet", "dis_", "dis-")):
-        return "isnet"
-    if s.startswith(("u2net", "silueta")):
-        return "u2net"
-    return None
-
-
 def _static_hw(header: ModelHeader) -> tuple[int, int] | None:
     shape = header.inputs[0].shape or ()
-    if (
-        len(shape) == 4
-        and isinstance(shape[2], int)
-        and isinstance(shape[3], int)
-        and shape[2] > 0
-        and shape[3] > 0
-    ):
+    if len(shape) == 4 and isinstance(shape[2], int) and isinstance(shape[3], int) and shape[2] > 0 and shape[3] > 0:
         return int(shape[2]), int(shape[3])
     return None
 
@@ -160,8 +95,7 @@ def _validate_graph(header: ModelHeader) -> None:
     inp = header.inputs[0]
     if inp.rank != 4:
         raise ModelError(
-            f"{p}: input '{inp.name}' has rank {inp.rank} (shape {inp.shape}); "
-            "an image model needs N x 3 x H x W"
+            f"{p}: input '{inp.name}' has rank {inp.rank} (shape {inp.shape}); an image model needs N x 3 x H x W"
         )
     if isinstance(inp.shape[1], int) and inp.shape[1] != 3:
         raise ModelError(f"{p}: input '{inp.name}' has {inp.shape[1]} channels; expected 3 (N x 3 x H x W)")
@@ -172,14 +106,10 @@ def _validate_graph(header: ModelHeader) -> None:
 def _check_output(header: ModelHeader, index: int) -> None:
     p = header.path
     if not 0 <= index < len(header.outputs):
-        raise ModelError(
-            f"{p}: output index {index} does not exist (the model has {len(header.outputs)} outputs)"
-        )
+        raise ModelError(f"{p}: output index {index} does not exist (the model has {len(header.outputs)} outputs)")
     out = header.outputs[index]
     if out.rank is not None and out.rank not in (3, 4):
-        raise ModelError(
-            f"{p}: output '{out.name}' has rank {out.rank}; a mask needs N x 1 x H x W or N x H x W"
-        )
+        raise ModelError(f"{p}: output '{out.name}' has rank {out.rank}; a mask needs N x 1 x H x W or N x H x W")
 
 
 def _parse_metadata(header: ModelHeader) -> dict:
@@ -187,9 +117,7 @@ def _parse_metadata(header: ModelHeader) -> dict:
     p = header.path
     kind = meta.get(mm.KEY_KIND, mm.KIND_SEGMENTATION)
     if kind != mm.KIND_SEGMENTATION:
-        raise ModelError(
-            f"{p}: this is a '{kind}' model ({meta.get(mm.KEY_NAME, p.stem)}), not a segmentation model"
-        )
+        raise ModelError(f"{p}: this is a '{kind}' model ({meta.get(mm.KEY_NAME, p.stem)}), not a segmentation model")
     vals: dict = {"kind": kind, "source": "metadata", "convention": "seed", "scale": "unit", "minmax": False}
     try:
         if mm.KEY_INPUT_SIZE in meta:
@@ -241,7 +169,7 @@ def spec_from_header(header: ModelHeader, convention: str | None = None) -> Mode
         family = resolve_convention(convention)
         vals.update(CONVENTIONS[family], convention=family, source="override")
     elif not ours:
-        family = _convention_from_filename(p.stem)
+        family = convention_from_filename(p.stem)
         source = "filename"
         if family is None:
             source = "input-shape"
@@ -257,15 +185,11 @@ def spec_from_header(header: ModelHeader, convention: str | None = None) -> Mode
                 )
         vals.update(CONVENTIONS[family], convention=family, source=source)
     if static_hw is not None and vals.get("input_size", static_hw) != static_hw:
-        notes.append(
-            f"graph input is {static_hw[0]}x{static_hw[1]}; using it instead of {vals['input_size']}"
-        )
+        notes.append(f"graph input is {static_hw[0]}x{static_hw[1]}; using it instead of {vals['input_size']}")
         vals["input_size"] = static_hw
     if "input_size" not in vals:
         if static_hw is None:
-            raise ModelError(
-                f"{p}: dynamic input size and no '{mm.KEY_INPUT_SIZE}' metadata; cannot choose a size"
-            )
+            raise ModelError(f"{p}: dynamic input size and no '{mm.KEY_INPUT_SIZE}' metadata; cannot choose a size")
         vals["input_size"] = static_hw
     index = int(vals.get("output_index", 0))
     _check_output(header, index)
@@ -283,9 +207,7 @@ def spec_from_header(header: ModelHeader, convention: str | None = None) -> Mode
 _SPEC_CACHE: dict[tuple, tuple[ModelHeader, ModelSpec]] = {}
 
 
-def inspect_model(
-    path: str | os.PathLike[str], convention: str | None = None
-) -> tuple[ModelHeader, ModelSpec]:
+def inspect_model(path: str | os.PathLike[str], convention: str | None = None) -> tuple[ModelHeader, ModelSpec]:
     """Header and spec of a model file, cached per (path, mtime, size, convention)."""
     p = Path(path).expanduser()
     try:
@@ -367,11 +289,7 @@ def default_model_path() -> Path:
     folder = models_dir()
     pointer = folder / "default.txt"
     if pointer.is_file():
-        name = (
-            pointer.read_text(encoding="utf-8").strip().splitlines()[0].strip()
-            if pointer.stat().st_size
-            else ""
-        )
+        name = pointer.read_text(encoding="utf-8").strip().splitlines()[0].strip() if pointer.stat().st_size else ""
         if name:
             chosen = folder / name
             if not chosen.is_file():
@@ -388,8 +306,7 @@ def default_model_path() -> Path:
     if usable:
         return min(usable)[1]
     raise NoDefaultModelError(
-        f"no embedded default model yet: no segmentation model in {folder}; pass --model PATH "
-        f"(or set {ENV_MODELS_DIR})"
+        f"no embedded default model yet: no segmentation model in {folder}; pass --model PATH (or set {ENV_MODELS_DIR})"
     )
 
 
