@@ -224,9 +224,7 @@ class ImageCanvas(CanvasDrawing, QWidget):
             if self.mode == ViewMode.SPLIT and self._mask is not None:
                 split_x = round(self.map_from_image(QPointF(self.split * self.image_size().width(), 0)).x())
                 left = area.intersected(QRect(area.left(), area.top(), split_x - area.left(), area.height()))
-                right = area.intersected(
-                    QRect(split_x, area.top(), area.right() - split_x + 1, area.height())
-                )
+                right = area.intersected(QRect(split_x, area.top(), area.right() - split_x + 1, area.height()))
                 if not left.isEmpty():
                     self._draw_original(p, left)
                 if not right.isEmpty():

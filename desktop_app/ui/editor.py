@@ -16,6 +16,7 @@ from desktop_app.core.history import MaskDocument
 from desktop_app.core.mask_edit import Adjustments, Brush, Stroke, fill_holes
 from desktop_app.core.pipeline import model_input
 from desktop_app.ui import jobs
+from desktop_app.ui.settings import make_settings
 from desktop_app.ui.workers import LatestWinsWorker
 
 
@@ -38,6 +39,8 @@ class EditorController(QObject):
         self.photo_id = 0
         self.doc: MaskDocument | None = None
         self.last_removal: jobs.RemoveResult | None = None
+        # Undo memory budget; QSettings "history/max_mb" overrides the default 256 MB.
+        self.history_bytes = int(float(make_settings().value("history/max_mb", 256)) * 1024 * 1024)
         self._stroke: Stroke | None = None
         self._pending_adjust: Adjustments | None = None
         self.loader = LatestWinsWorker(jobs.open_photo, "open", self)
@@ -105,16 +108,14 @@ class EditorController(QObject):
         self.last_removal = result
         self._finish_stroke()
         if self.doc is None:
-            self.doc = MaskDocument(result.mask)
+            self.doc = MaskDocument(result.mask, max_bytes=self.history_bytes)
             self.doc.on_session_closed = self.adjust_session_closed.emit
             self.mask_reset.emit()
         else:
             self.doc.model_mask = result.mask.copy()
             self.mask_changed.emit(self.doc.replace(f"Remove background ({result.model_name})", result.mask))
         self.history_changed.emit()
-        self.status.emit(
-            f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s"
-        )
+        self.status.emit(f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s")
         self.removal_finished.emit(result)
 
     # -- strokes (StrokeTarget) --------------------------------------------------------------
@@ -122,7 +123,7 @@ class EditorController(QObject):
         """A document to paint on; an empty mask if the model has not run (manual masking)."""
         if self.doc is None and self.photo is not None:
             h, w = self.photo.loaded.rgb.shape[:2]
-            self.doc = MaskDocument(np.zeros((h, w), np.uint8))
+            self.doc = MaskDocument(np.zeros((h, w), np.uint8), max_bytes=self.history_bytes)
             self.doc.on_session_closed = self.adjust_session_closed.emit
             self.mask_reset.emit()
         return self.doc

@@ -251,8 +251,6 @@ class FileActionsMixin:
 
     # -- models ------------------------------------------------------------------------------
     def add_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Add ONNX model", "", "ONNX models (*.onnx);;All files (*)"
-        )
+        path, _ = QFileDialog.getOpenFileName(self, "Add ONNX model", "", "ONNX models (*.onnx);;All files (*)")
         if path:
             self.model_chooser.add_model(path)

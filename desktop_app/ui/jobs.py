@@ -102,9 +102,7 @@ def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
     token.raise_if_cancelled()
     alpha = seg.postprocess(raw, req.rgb.shape[:2])
     mask = to_uint8_mask(alpha)
-    return RemoveResult(
-        req.photo_id, mask, time.perf_counter() - t0, seg.spec.name, seg.provider, seg.describe()
-    )
+    return RemoveResult(req.photo_id, mask, time.perf_counter() - t0, seg.spec.name, seg.provider, seg.describe())
 
 
 # -- adjustments -------------------------------------------------------------------------------

@@ -65,9 +65,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
             self.resize(1280, 820)
 
     # -- seams -------------------------------------------------------------------------------
-    def add_page(
-        self, key: str, title: str, widget: QWidget, shortcut: QKeySequence | None = None
-    ) -> QAction:
+    def add_page(self, key: str, title: str, widget: QWidget, shortcut: QKeySequence | None = None) -> QAction:
         """Add a full-window page (the editor, later the batch queue) with a View-menu entry."""
         self.pages.addWidget(widget)
         action = QAction(title, self, checkable=True)
@@ -81,9 +79,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
             action.setChecked(True)
         return action
 
-    def add_panel(
-        self, title: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea
-    ) -> QDockWidget:
+    def add_panel(self, title: str, widget: QWidget, area=Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
         """Add a dockable side panel (e.g. the latent panel) listed in the Window menu."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
@@ -182,18 +178,14 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._act(file_menu, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
         file_menu.addSeparator()
-        self.export_action = self._act(
-            file_menu, "&Export cut-out…", lambda: self.export_dialog("cutout"), "Ctrl+S"
-        )
+        self.export_action = self._act(file_menu, "&Export cut-out…", lambda: self.export_dialog("cutout"), "Ctrl+S")
         self.export_as_action = self._act(
             file_menu,
             "Save cut-out &As…",
             lambda: self.export_dialog("cutout"),
             QKeySequence.StandardKey.SaveAs,
         )
-        self.export_mask_action = self._act(
-            file_menu, "Export &mask…", lambda: self.export_dialog("mask"), "Ctrl+M"
-        )
+        self.export_mask_action = self._act(file_menu, "Export &mask…", lambda: self.export_dialog("mask"), "Ctrl+M")
         file_menu.addSeparator()
         self._act(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -207,9 +199,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self._act(edit, "Reset to &model mask", self.editor.reset_mask)
 
         view = mb.addMenu("&View")
-        zoom_in = self._act(
-            view, "Zoom &in", lambda: self.canvas.zoom_by(1.25, self.canvas.zoom_anchor()), "Ctrl+="
-        )
+        zoom_in = self._act(view, "Zoom &in", lambda: self.canvas.zoom_by(1.25, self.canvas.zoom_anchor()), "Ctrl+=")
         zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
         self._act(view, "Zoom &out", lambda: self.canvas.zoom_by(0.8, self.canvas.zoom_anchor()), "Ctrl+-")
         self._act(view, "&Fit", self.canvas.fit, "Ctrl+0")
@@ -250,6 +240,8 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         ed.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         ed.error.connect(self.show_error)
         ed.remover.busy_changed.connect(self._on_remove_busy)
+        ed.loader.busy_changed.connect(lambda b: self.set_busy("open", b, "Opening…", ed.loader.cancel))
+        ed.adjuster.busy_changed.connect(lambda b: self.set_busy("adjust", b, "Adjusting mask…"))
         self.cancel_button.clicked.connect(self._cancel_busy)
         self.remove_button.clicked.connect(self.remove_background)
         self.model_chooser.error.connect(self.show_error)
@@ -353,9 +345,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
     def remove_background(self) -> int | None:
         path = self.model_chooser.current_path()
         if path is None:
-            self.show_error(
-                "No model", "No segmentation model is available. Use Model ▸ Add model… to choose one."
-            )
+            self.show_error("No model", "No segmentation model is available. Use Model ▸ Add model… to choose one.")
             return None
         return self.editor.remove_background(path)
 
@@ -367,9 +357,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(
-            lambda _r, b=box: self._message_boxes.remove(b) if b in self._message_boxes else None
-        )
+        box.finished.connect(lambda _r, b=box: self._message_boxes.remove(b) if b in self._message_boxes else None)
         self._message_boxes.append(box)
         box.show()
 

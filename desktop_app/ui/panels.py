@@ -54,9 +54,7 @@ class ColorButton(QPushButton):
 
     def set_color(self, color: QColor) -> None:
         self._color = QColor(color)
-        self.setStyleSheet(
-            f"background-color: {self._color.name()}; border: 1px solid #888; min-height: 18px;"
-        )
+        self.setStyleSheet(f"background-color: {self._color.name()}; border: 1px solid #888; min-height: 18px;")
         self.setToolTip(self._color.name())
 
     def _pick(self) -> None:
@@ -125,9 +123,7 @@ class MaskPanel(QWidget):
         form.addRow("Edge refine (px)", self.refine)
         form.addRow("Feather (px)", self.feather)
         layout.addLayout(form)
-        hint = QLabel(
-            "Adjustments apply to the mask as it was before you moved a slider; painting starts afresh."
-        )
+        hint = QLabel("Adjustments apply to the mask as it was before you moved a slider; painting starts afresh.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: palette(mid); font-size: 11px;")
         layout.addWidget(hint)
@@ -240,9 +236,7 @@ class BackgroundPanel(QWidget):
         form.addRow("Colour", self.color)
         form.addRow(self.image_button, self.image_label)
         form.addRow(self.crop)
-        self.kind.currentIndexChanged.connect(
-            lambda _i: self.background_changed.emit(self.kind.currentData())
-        )
+        self.kind.currentIndexChanged.connect(lambda _i: self.background_changed.emit(self.kind.currentData()))
         self.color.color_changed.connect(self.color_changed)
         self.image_button.clicked.connect(self.choose_image_requested)
         self.crop.toggled.connect(self.crop_changed)
