@@ -118,6 +118,16 @@ class EditorController(QObject):
         self.status.emit(f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s")
         self.removal_finished.emit(result)
 
+    def apply_mask(self, label: str, mask: np.ndarray) -> None:
+        """Replace the whole mask as one undoable step (for tools that compute a full mask,
+        e.g. a point-and-click tool); only the changed pixels are stored."""
+        doc = self.ensure_document()
+        if doc is None:
+            return
+        self._finish_stroke()
+        self.mask_changed.emit(doc.replace(label, mask))
+        self.history_changed.emit()
+
     # -- strokes (StrokeTarget) --------------------------------------------------------------
     def ensure_document(self) -> MaskDocument | None:
         """A document to paint on; an empty mask if the model has not run (manual masking)."""
