@@ -83,9 +83,7 @@ def pick_model(arg: str | None, tmp: Path) -> tuple[Path, str]:
     except ModelError:
         from tests.helpers.tiny_models import make_seg_model
 
-        return make_seg_model(
-            tmp / "tiny-isnet.onnx", convention="isnet", fn="red"
-        ), "tiny test model (1024 input)"
+        return make_seg_model(tmp / "tiny-isnet.onnx", convention="isnet", fn="red"), "tiny test model (1024 input)"
 
 
 def run_phase(app, monitor: GapMonitor, start, signal, timeout_s: float = 600.0) -> dict:
@@ -122,10 +120,7 @@ def stroke_timing(app, win, moves: int = 60) -> dict:
         app.processEvents()  # includes the repaint of the dirty rectangle
 
     times = []
-    pts = [
-        QPointF(r.left() + r.width() * (0.2 + 0.6 * i / moves), r.top() + r.height() * 0.5)
-        for i in range(moves)
-    ]
+    pts = [QPointF(r.left() + r.width() * (0.2 + 0.6 * i / moves), r.top() + r.height() * 0.5) for i in range(moves)]
     t0 = time.perf_counter()
     send(QEvent.Type.MouseButtonPress, pts[0], left, left)
     times.append((time.perf_counter() - t0) * 1000)
@@ -158,14 +153,24 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     model, model_kind = pick_model(args.model, tmp)
     photo = make_photo(tmp / "photo.png", args.mp)
+    monitor = GapMonitor()
+    monitor.start()
+    t_start = time.perf_counter()
     win = MainWindow()
+    warmed: list[bool] = []
+    win.exporter.warmed_up.connect(lambda: warmed.append(True))
     win.model_chooser.use_transient(model)
     win.resize(1280, 820)
     win.show()
-    app.processEvents()
-    monitor = GapMonitor()
+    while not warmed and time.perf_counter() - t_start < 120:
+        app.processEvents()
+        time.sleep(0.001)
+    startup = monitor.stop()
+    startup["seconds"] = time.perf_counter() - t_start
     ed = win.editor
-    rows: list[dict] = []
+    # The export worker imports pymatting (numba) at start-up, off the GUI thread but holding
+    # the GIL in ~100 ms stretches; reported as its own row, then the editing phases follow.
+    rows: list[dict] = [{"run": 0, "phase": "start-up + warm-up", **startup, "ok": bool(warmed)}]
     for run in range(args.runs):
         phases = [
             ("open", lambda: win.open_path(photo), ed.photo_changed),
@@ -205,7 +210,10 @@ def main() -> int:
     for r in rows:
         took, stall, p99 = r["seconds"], r["max_ms"], r["p99_ms"]
         print(f"{r['run']:>3}  {r['phase']:<24} {took:>8.2f} {stall:>13.1f} {p99:>8.1f} {r['ticks']:>6}")
-    background = [r for r in rows if r["phase"] not in ("cut-out view", "brush stroke (per move)")]
+    # Not counted: start-up (includes building the window on the GUI thread), and the two
+    # synchronous rows, which time GUI-thread work itself (one repaint, one brush move).
+    skip = ("start-up + warm-up", "cut-out view", "brush stroke (per move)")
+    background = [r for r in rows if r["phase"] not in skip]
     worst = max(background, key=lambda r: r["max_ms"])
     print(f"worst stall while work ran off the GUI thread: {worst['max_ms']:.1f} ms ({worst['phase']})")
     print("target: no stall over 100 ms")
@@ -216,6 +224,7 @@ def main() -> int:
         "model_kind": model_kind,
         "worst_stall_ms": round(worst["max_ms"], 1),
         "worst_phase": worst["phase"],
+        "startup_stall_ms": round(rows[0]["max_ms"], 1),
         "phases": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in r.items()} for r in rows],
     }
     print(json.dumps(summary))

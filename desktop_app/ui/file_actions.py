@@ -108,7 +108,7 @@ class FileActionsMixin:
 
     # -- export ------------------------------------------------------------------------------
     def _connect_background(self) -> None:
-        self.exporter = LatestWinsWorker(jobs.export_image, "export", self)
+        self.exporter = LatestWinsWorker(jobs.export_image, "export", self, warmup=jobs.warm_up_export)
         self.exporter.finished.connect(self._on_exported)
         self.exporter.failed.connect(lambda _i, msg: self.show_error("Export failed", msg))
         self.exporter.busy_changed.connect(self._on_export_busy)

@@ -160,6 +160,12 @@ class ExportRequest:
     mask_only: bool = False
 
 
+def warm_up_export() -> None:
+    """Import pymatting (numba) ahead of the first export: the import holds the GIL for
+    ~100 ms stretches, which would stall the GUI if it happened during an export."""
+    import pymatting  # noqa: F401
+
+
 def export_image(req: ExportRequest, token: CancelToken) -> Path:
     """Compose with the same core function as the CLI and batch, then save atomically."""
     options = RemoveOptions(background=req.background, crop=req.crop, format=req.fmt, mask_only=req.mask_only)

@@ -87,6 +87,7 @@ class LatestWinsWorker(QObject):
       failed(id, message)    the newest job raised (SeedStudioError text, or a short summary)
       cancelled(id)          the newest job was cancelled via ``cancel()``
       busy_changed(bool)     a job is queued or running / nothing left to do
+      warmed_up()            the ``warmup`` callable has finished
     """
 
     started = Signal(int)
@@ -94,14 +95,20 @@ class LatestWinsWorker(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     busy_changed = Signal(bool)
+    warmed_up = Signal()
 
     # internal: worker thread -> GUI thread
     _job_started = Signal(int)
     _job_done = Signal(int, str, object)
 
-    def __init__(self, fn: JobFn, name: str, parent: QObject | None = None) -> None:
+    def __init__(
+        self, fn: JobFn, name: str, parent: QObject | None = None, warmup: Callable[[], None] | None = None
+    ) -> None:
+        """``warmup`` runs first on the worker thread (e.g. slow imports), so its cost is paid
+        at start-up rather than in the middle of the first job."""
         super().__init__(parent)
         self._fn = fn
+        self._warmup = warmup
         self.name = name
         self._cond = threading.Condition()
         self._pending: _Job | None = None
@@ -169,6 +176,12 @@ class LatestWinsWorker(QObject):
 
     # -- worker thread -----------------------------------------------------------------------
     def _loop(self) -> None:
+        if self._warmup is not None:
+            try:
+                self._warmup()
+            except Exception:  # warming up is an optimisation: never fatal
+                traceback.print_exc()
+            self.warmed_up.emit()
         while True:
             with self._cond:
                 while self._pending is None and not self._stop:
