@@ -157,7 +157,9 @@ class FileActionsMixin:
         if rgb is None:
             return
         path = self.background_path if kind == "image" else None
-        self.bg_worker.submit((kind, rgb, self.editor.mask, path))
+        mask = self.editor.mask
+        # a snapshot: the worker must not read the array while the brush writes to it
+        self.bg_worker.submit((kind, rgb, None if mask is None else mask.copy(), path))
 
     def _on_background_preview(self, _job: int, result) -> None:
         kind, array = result
