@@ -27,9 +27,7 @@ def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.maximum(a, 0.0), alpha=255.0)
 
 
-def estimate_foreground(
-    rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768, strip: int = 256
-) -> np.ndarray:
+def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768, strip: int = 256) -> np.ndarray:
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
     pymatting runs on the band's bounding box shrunk to at most ``max_side`` pixels, returning
@@ -102,25 +100,37 @@ def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) 
     return alpha_to_u8(t * solved + (1.0 - t) * f_up)
 
 
+_estimator = None
+_estimator_lock = threading.Lock()
 _prewarm_started = False
 
 
-def prewarm() -> None:
-    """Import pymatting (numba, 1-2 s) on a background thread, ahead of the first cut-out.
+def _load_estimator():
+    """pymatting's ``estimate_foreground_ml``, imported once (numba: 1-2 s, so lazily)."""
+    global _estimator
+    with _estimator_lock:
+        if _estimator is None:
+            from pymatting import estimate_foreground_ml
 
-    The import then overlaps image decoding and inference instead of delaying the first
-    output. Safe to call many times; a failed import resurfaces at first real use.
+            _estimator = estimate_foreground_ml
+        return _estimator
+
+
+def prewarm() -> None:
+    """Import the foreground estimator on a background thread, ahead of the first cut-out.
+
+    The import then overlaps model loading, decoding and inference instead of delaying the
+    first output. Cheap to call repeatedly; an import error resurfaces at first real use.
     """
     global _prewarm_started
-    if _prewarm_started:
-        return
-    _prewarm_started = True
+    if _estimator is None and not _prewarm_started:
+        _prewarm_started = True
+        threading.Thread(target=_prewarm_quietly, name="pymatting-prewarm", daemon=True).start()
 
-    def _load() -> None:
-        with contextlib.suppress(Exception):  # a broken install is reported at first real use
-            import pymatting  # noqa: F401
 
-    threading.Thread(target=_load, name="pymatting-prewarm", daemon=True).start()
+def _prewarm_quietly() -> None:
+    with contextlib.suppress(Exception):
+        _load_estimator()
 
 
 def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -131,13 +141,13 @@ def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.
     768x512, 250x on tiny images) than one thread. The batch engine gets its parallelism from
     pipelining instead. ``numba.set_num_threads`` is per calling thread, so this is safe.
     """
-    import numba  # lazy: importing pymatting/numba costs 1-2 s
-    from pymatting import estimate_foreground_ml
+    estimate = _load_estimator()
+    import numba
 
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        f, b = estimate_foreground_ml(image, alpha, return_background=True)
+        f, b = estimate(image, alpha, return_background=True)
         return np.ascontiguousarray(f, np.float32), np.ascontiguousarray(b, np.float32)
     finally:
         numba.set_num_threads(previous)
@@ -150,9 +160,7 @@ def _sample(image: np.ndarray, mx: np.ndarray, my: np.ndarray, width: int = 4096
     pad = rows * width - n
     gx = np.pad(mx.ravel(), (0, pad)).reshape(rows, width)
     gy = np.pad(my.ravel(), (0, pad)).reshape(rows, width)
-    out = cv2.remap(
-        image.astype(np.float32, copy=False), gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
+    out = cv2.remap(image.astype(np.float32, copy=False), gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(rows * width, -1)[:n]
 
 
@@ -194,9 +202,7 @@ def cover_fit(image: np.ndarray, shape_hw: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(resized[top : top + h, left : left + w])
 
 
-def blurred_background(
-    rgb: np.ndarray, alpha: np.ndarray | None = None, strength: float = 0.02
-) -> np.ndarray:
+def blurred_background(rgb: np.ndarray, alpha: np.ndarray | None = None, strength: float = 0.02) -> np.ndarray:
     """A blurred copy of the photo for "portrait mode" backgrounds.
 
     The subject is removed before blurring (normalised convolution with weight 1 - alpha),
@@ -221,9 +227,7 @@ def blurred_background(
     return cv2.resize(blurred, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def subject_bbox(
-    alpha: np.ndarray, margin: float = 0.03, threshold: float = 0.05
-) -> tuple[int, int, int, int] | None:
+def subject_bbox(alpha: np.ndarray, margin: float = 0.03, threshold: float = 0.05) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) of pixels with alpha >= threshold, grown by ``margin`` x the bbox's longer side.
 
     None when there is no subject. Clamped to the image.
