@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
 
 from desktop_app.core import model_meta as mm
@@ -363,3 +363,41 @@ def test_apply_mask_is_one_undoable_step(qtbot, window: MainWindow, tmp_path: Pa
     assert window.editor.doc.history.total_bytes == 2 * 100  # just the changed 10x10 box
     window.editor.undo()
     assert not window.editor.mask.any()
+
+
+def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtGui import QDragEnterEvent
+
+    photo = write_photo(tmp_path / "c.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    pos, copy = QPoint(10, 10), Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(pos, copy, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    nothing = QMimeData()  # the event only points at it: keep a reference
+    empty = QDragEnterEvent(pos, copy, nothing, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(empty)
+    assert not empty.isAccepted()
+    clip = QMimeData()  # the clipboard takes ownership: give it its own object
+    clip.setUrls([QUrl.fromLocalFile(str(photo))])
+    QGuiApplication.clipboard().setMimeData(clip)
+    with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
+        window.paste_image()
+    assert window.editor.photo_path == photo
+
+
+def test_view_settings_persist(qtbot, window: MainWindow) -> None:
+    from PySide6.QtGui import QColor
+
+    window.set_view_mode(ViewMode.MASK)
+    window.view_panel.color.set_color(QColor("#00ff00"))
+    window.view_panel.opacity.setValue(30)
+    window.brush_panel.size.setValue(77)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.canvas.mode == ViewMode.MASK
+    assert again.canvas.overlay_color == QColor("#00ff00")
+    assert again.canvas.overlay_opacity == pytest.approx(0.3)
+    assert again.brush_settings.radius == 77

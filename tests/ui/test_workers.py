@@ -83,3 +83,18 @@ def test_errors_become_failed_signal(qtbot) -> None:
         assert blocker.args[1] == "not an image: x.txt"
     finally:
         worker.shutdown()
+
+
+def test_warmup_runs_first_on_the_worker_thread(qtbot) -> None:
+    seen: list[str] = []
+    worker = LatestWinsWorker(
+        lambda req, tok: seen.append(threading.current_thread().name) or req,
+        "warm",
+        warmup=lambda: seen.append("warmup"),
+    )
+    try:
+        with qtbot.waitSignal(worker.finished, timeout=3000):
+            worker.submit(1)
+        assert seen == ["warmup", "worker-warm"]
+    finally:
+        worker.shutdown()
