@@ -140,15 +140,33 @@ class CanvasDrawing:
         p.drawImage(area.topLeft(), layer)
 
     def _draw_divider(self, p: QPainter, x: int) -> None:
+        """The split line with a round grip (two arrows) and "Original" / "Cut-out" tags."""
         r = self.image_rect()
         p.save()
         p.setClipping(False)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(QPen(QColor(255, 255, 255), 2))
-        p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+        p.drawLine(QPointF(x, max(r.top(), 0.0)), QPointF(x, min(r.bottom(), float(self.height()))))
         cy = min(max(r.center().y(), 20.0), self.height() - 20.0)
         p.setBrush(QColor(255, 255, 255))
         p.setPen(QPen(QColor(40, 40, 40), 1))
-        p.drawEllipse(QPointF(x, cy), 9, 9)
-        p.setPen(QPen(QColor(40, 40, 40), 2))
-        p.drawLine(QPointF(x - 4, cy), QPointF(x + 4, cy))
+        p.drawEllipse(QPointF(x, cy), 12, 12)
+        p.setBrush(QColor(40, 40, 40))
+        p.setPen(Qt.PenStyle.NoPen)
+        for sign in (-1, 1):
+            tip = QPointF(x + sign * 8, cy)
+            p.drawPolygon([tip, QPointF(x + sign * 3, cy - 4), QPointF(x + sign * 3, cy + 4)])
+        top = max(r.top(), 0.0) + 8
+        font = p.font()
+        font.setPointSizeF(max(font.pointSizeF() - 1, 7))
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        for text, right in (("Original", True), ("Cut-out", False)):
+            w = metrics.horizontalAdvance(text) + 12
+            box = QRectF(x - w - 8 if right else x + 8, top, w, metrics.height() + 4)
+            p.setBrush(QColor(0, 0, 0, 150))
+            p.drawRoundedRect(box, 4, 4)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+            p.setPen(Qt.PenStyle.NoPen)
         p.restore()
