@@ -60,9 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders (recursive) or -")
     rm.add_argument("-o", "--output", metavar="OUT", help="output folder (or a file name for one input file)")
     rm.add_argument("--model", metavar="PATH", help="ONNX model file or model name (default: embedded)")
-    rm.add_argument(
-        "--convention", metavar="NAME", help=f"force preprocessing: {', '.join(convention_names())}"
-    )
+    rm.add_argument("--convention", metavar="NAME", help=f"force preprocessing: {', '.join(convention_names())}")
     rm.add_argument(
         "--bg",
         default="transparent",
@@ -129,6 +127,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
     ):
         explicit, out_dir = out_dir, out_dir.parent
         fmt = fmt or explicit.suffix
+    elif stdin_mode and out_dir is not None and out_dir.suffix.lower() in IMAGE_EXTENSIONS:
+        fmt = fmt or out_dir.suffix  # `-o cut.jpg` from stdin writes a JPEG, not PNG bytes named .jpg
     if not args.no_fg_estimation and not args.mask_only:
         prewarm_foreground()  # overlaps the 1-2 s numba import with model loading and decoding
     try:

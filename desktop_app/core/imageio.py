@@ -94,9 +94,7 @@ def _describe(source: object) -> str:
     return "stdin" if isinstance(source, bytes | bytearray) else str(source)
 
 
-def load_image(
-    source: str | os.PathLike[str] | bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS
-) -> LoadedImage:
+def load_image(source: str | os.PathLike[str] | bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
     """Decode ``source`` (a path or the raw bytes of a file) into a :class:`LoadedImage`.
 
     The file is opened read-only and never written to. Raises :class:`ImageLoadError` with a
@@ -146,7 +144,8 @@ def load_image(
         if ext_fmt and ext_fmt != fmt and not (ext_fmt == "JPEG" and fmt == "MPO"):
             notes.append(f"file content is {fmt} although the name says {path.suffix}")
     if getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1:
-        notes.append(f"animated {fmt} with {im.n_frames} frames: only the first frame is used")
+        kind = "multi-page" if fmt == "TIFF" else "animated"
+        notes.append(f"{kind} {fmt} with {im.n_frames} frames: only the first frame is used")
         im.seek(0)
     try:
         im.load()
@@ -214,9 +213,7 @@ def _to_rgb_alpha(im: Image.Image, notes: list[str]) -> tuple[np.ndarray, np.nda
     if mode == "CMYK" or (mode in ("RGB", "RGBA") and im.info.get("icc_profile")):
         im = _to_srgb(im, notes)
         mode = im.mode
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode in ("P", "L", "RGB") and "transparency" in im.info
-    )
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode in ("P", "L", "RGB") and "transparency" in im.info)
     im = im.convert("RGBA") if has_alpha else im.convert("RGB")
     arr = np.asarray(im)
     if not has_alpha:
@@ -264,11 +261,7 @@ def encode_image(
     1-3 were no faster there and bigger).
     """
     fmt = normalise_format(fmt)
-    if (
-        image.dtype != np.uint8
-        or image.ndim not in (2, 3)
-        or (image.ndim == 3 and image.shape[2] not in (3, 4))
-    ):
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
         raise ImageSaveError(f"cannot encode array of shape {image.shape} and dtype {image.dtype}")
     if fmt == "jpg":
         image = flatten(image, background)

@@ -62,6 +62,8 @@ class Segmenter:
         self.provider = active_provider(self.session)
         self._output_name = self.spec.output_name or self.session.get_outputs()[self.spec.output_index].name
         self._input_name = self.spec.input_name or self.session.get_inputs()[0].name
+        # Half-precision exports (e.g. rembg's birefnet-general-fp16) take float16 input.
+        self._input_dtype = np.float16 if self.session.get_inputs()[0].type == "tensor(float16)" else np.float32
 
     # ---------------------------------------------------------------- steps (public for tests)
 
@@ -79,7 +81,7 @@ class Segmenter:
         x /= np.asarray(self.spec.std, np.float32)
         if self.spec.channel_order == "BGR":
             x = x[:, :, ::-1]
-        return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+        return np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=self._input_dtype)
 
     def postprocess(self, raw: np.ndarray, size_hw: tuple[int, int] | None) -> np.ndarray:
         """One raw output map (1xHxW, HxW, 1x1xHxW or HxWx1) -> float32 alpha at ``size_hw``.

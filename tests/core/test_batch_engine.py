@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers.corpus import make_corpus, photo, tree_hashes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from desktop_app.core.batch import BatchControl, BatchItem, collect_inputs, run_batch
+from desktop_app.core.batch import BatchControl, BatchItem, collect_inputs, plan_outputs, run_batch
 from desktop_app.core.imageio import TEMP_SUFFIX
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
@@ -179,3 +181,46 @@ def test_explicit_output_name_and_options(tmp_path: Path, segmenter: Segmenter) 
     assert report.ok and Image.open(target).format == "JPEG"
     mask = run_batch([src], tmp_path / "m", RemoveOptions(mask_only=True, crop=True), segmenter)
     assert Image.open(mask.items[0].output).mode == "L"
+
+
+names = st.lists(
+    st.tuples(
+        st.sampled_from(["", "sub", "sub/deeper", "Sub"]),
+        st.sampled_from(["a", "A", "b", "a.b", "photo"]),
+        st.sampled_from([".jpg", ".JPG", ".png", ".webp", ".tif", ""]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None, database=None)  # no .hypothesis/ in the repo
+@given(names, st.sampled_from(["png", "webp", "jpg"]), st.booleans())
+def test_planned_outputs_are_unique_and_never_inputs(entries, fmt: str, in_place: bool) -> None:
+    root = Path("/nonexistent-root")
+    inputs = sorted({(root / d / f"{stem}{ext}", Path(d)) for d, stem, ext in entries})
+    out_dir = root if in_place else Path("/nonexistent-out")
+    items = plan_outputs(inputs, out_dir, RemoveOptions(format=fmt))
+    outs = [str(it.output).lower() for it in items]
+    assert len(set(outs)) == len(outs)  # distinct, even on case-insensitive file systems
+    sources = {str(src) for src, _ in inputs}
+    for it in items:
+        if str(it.output) in sources:
+            assert it.status == "failed" and "would overwrite the input" in it.reason
+
+
+def test_interrupt_mid_batch_cleans_up(tmp_path: Path, segmenter: Segmenter) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    for i in range(6):
+        save(src / f"img{i}.jpg", seed=i)
+    before = threading.active_count()
+
+    def progress(done: int, total: int, item: BatchItem) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch([src], out, RemoveOptions(), segmenter, progress)
+    assert threading.active_count() == before  # reader and writer threads have ended
+    assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
+    for p in out.rglob("*.png"):
+        assert Image.open(p).convert("RGBA").size == (64, 48)

@@ -37,9 +37,7 @@ def test_remove_one_file_to_folder_and_to_file(tmp_path: Path, seg_model: Path, 
     assert Image.open(target).format == "WEBP"
 
 
-def test_folder_with_bad_file_exits_1_after_processing_the_rest(
-    tmp_path: Path, seg_model: Path, capsys
-) -> None:
+def test_folder_with_bad_file_exits_1_after_processing_the_rest(tmp_path: Path, seg_model: Path, capsys) -> None:
     src = tmp_path / "in"
     save(src / "good.jpg")
     save(src / "sub" / "good2.png", "PNG")
@@ -99,9 +97,7 @@ class FakeStream:
         self.buffer = io.BytesIO(data)
 
 
-def test_stdin_formats_and_errors(
-    tmp_path: Path, seg_model: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
+def test_stdin_formats_and_errors(tmp_path: Path, seg_model: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
     data = save(tmp_path / "a.jpg").read_bytes()
     for fmt, magic in (("jpg", b"\xff\xd8"), ("webp", b"RIFF")):
         out = FakeStream()
@@ -157,3 +153,10 @@ def test_gui_missing_gives_clear_message(monkeypatch: pytest.MonkeyPatch, capsys
     monkeypatch.setitem(sys.modules, "desktop_app.app", None)  # import fails like a missing module
     assert entry.main([]) == 2
     assert "GUI is not available" in capsys.readouterr().err
+
+
+def test_stdin_to_named_file_uses_its_extension(tmp_path: Path, seg_model: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeStream(save(tmp_path / "a.png", "PNG").read_bytes()))
+    target = tmp_path / "cut.jpg"
+    assert cli_main(["remove", "-", "-o", str(target), "--model", str(seg_model)]) == 0
+    assert Image.open(target).format == "JPEG"

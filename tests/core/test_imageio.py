@@ -165,3 +165,15 @@ def test_remove_stale_temps(tmp_path: Path) -> None:
         p.write_bytes(b"1")
     assert remove_stale_temps(tmp_path) == 1
     assert not dead.exists() and mine.exists() and other.exists()
+
+
+def test_permission_error_message_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "secret.jpg"
+    target.write_bytes(b"x")
+
+    def deny(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", deny)
+    with pytest.raises(ImageLoadError, match="permission denied"):
+        load_image(target)

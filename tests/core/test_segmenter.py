@@ -132,3 +132,9 @@ def test_refine_and_threshold_options(models) -> None:
     refined = seg.predict(img, refine=True)
     assert refined.shape == (256, 256) and refined.min() >= 0 and refined.max() <= 1
     assert "CPU" in seg.describe() or seg.provider in seg.describe()
+
+
+def test_float16_model(tmp_path: Path) -> None:
+    seg = Segmenter(make_seg_model(tmp_path / "half.onnx", fp16=True))
+    rgb = random_rgb(32, 32, seed=5)
+    np.testing.assert_allclose(seg.predict(rgb), expected_alpha(rgb, "seed", "red"), atol=3e-3)

@@ -33,12 +33,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 CONVENTION_DEFAULTS = {
     "seed": dict(size=(32, 32), mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), in_graph_sigmoid=False, outputs=1),
     "u2net": dict(size=(320, 320), mean=IMAGENET_MEAN, std=IMAGENET_STD, in_graph_sigmoid=True, outputs=7),
-    "isnet": dict(
-        size=(1024, 1024), mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0), in_graph_sigmoid=True, outputs=1
-    ),
-    "birefnet": dict(
-        size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, in_graph_sigmoid=False, outputs=1
-    ),
+    "isnet": dict(size=(1024, 1024), mean=(0.5, 0.5, 0.5), std=(1.0, 1.0, 1.0), in_graph_sigmoid=True, outputs=1),
+    "birefnet": dict(size=(1024, 1024), mean=IMAGENET_MEAN, std=IMAGENET_STD, in_graph_sigmoid=False, outputs=1),
 }
 RED_GAIN = 20.0
 
@@ -98,8 +94,11 @@ def make_seg_model(
     metadata: dict[str, str] | None = None,
     with_metadata: bool | None = None,
     channel_order: str = "RGB",
+    fp16: bool = False,
 ) -> Path:
     """Write a tiny segmentation model and return its path (see module docstring).
+
+    ``fp16`` makes the graph take and return float16 (like half-precision exports).
 
     ``with_metadata`` defaults to True for ``seed`` and False for third-party conventions;
     ``metadata`` entries override/extend the generated ones. With ``channel_order="BGR"`` the
@@ -109,8 +108,9 @@ def make_seg_model(
     h, w = size or d["size"]
     mean, std = d["mean"], d["std"]
     batch: int | str = "N" if dynamic_batch else 1
-    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, h, w])
-    nodes = []
+    io_type = TensorProto.FLOAT16 if fp16 else TensorProto.FLOAT
+    x = helper.make_tensor_value_info("input_raw" if fp16 else "input", io_type, [batch, 3, h, w])
+    nodes = [helper.make_node("Cast", ["input_raw"], ["input"], to=TensorProto.FLOAT)] if fp16 else []
     inits = []
     if fn == "red":
         inits += [
@@ -132,8 +132,13 @@ def make_seg_model(
     outs = []
     n_out = d["outputs"]
     first = "out0"
-    nodes.append(helper.make_node("Sigmoid" if d["in_graph_sigmoid"] else "Identity", ["z"], [first]))
-    outs.append(helper.make_tensor_value_info(first, TensorProto.FLOAT, [batch, 1, h, w]))
+    last_op = "Sigmoid" if d["in_graph_sigmoid"] else "Identity"
+    if fp16:
+        nodes.append(helper.make_node(last_op, ["z"], ["out0_f32"]))
+        nodes.append(helper.make_node("Cast", ["out0_f32"], [first], to=TensorProto.FLOAT16))
+    else:
+        nodes.append(helper.make_node(last_op, ["z"], [first]))
+    outs.append(helper.make_tensor_value_info(first, io_type, [batch, 1, h, w]))
     if n_out > 1:
         nodes.append(helper.make_node("Neg", ["z"], ["negz"]))
         for i in range(1, n_out):  # side outputs: a different function, so a wrong index shows
