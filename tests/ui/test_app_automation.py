@@ -5,21 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.tiny_models import make_seg_model
 from PIL import Image
+from ui_helpers import write_photo
 
 from desktop_app.app import run_gui
-from tests.helpers.tiny_models import make_seg_model
-from tests.ui.helpers import write_photo
 
 
-@pytest.fixture()
-def empty_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, var in (("embedded", "SEED_STUDIO_MODELS"), ("user", "SEED_STUDIO_USER_MODELS")):
-        (tmp_path / name).mkdir()
-        monkeypatch.setenv(var, str(tmp_path / name))
-
-
-def test_screenshot_run_exits_zero(qapp, tmp_path: Path, empty_models: None) -> None:
+def test_screenshot_run_exits_zero(qapp, tmp_path: Path, models_env: Path) -> None:
     photo = write_photo(tmp_path / "p.png")
     model = make_seg_model(tmp_path / "tiny.onnx", fn="red")
     out = tmp_path / "shots" / "cutout.png"
@@ -38,7 +31,7 @@ def test_missing_photo_is_an_error(qapp, tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_remove_without_any_model_fails_with_message(
-    qapp, tmp_path: Path, empty_models: None, capsys: pytest.CaptureFixture[str]
+    qapp, tmp_path: Path, models_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     photo = write_photo(tmp_path / "p.png")
     code = run_gui([str(photo), "--remove", "--screenshot", str(tmp_path / "x.png"), "--quit", "--timeout", "60"])

@@ -7,28 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.tiny_models import make_seg_model
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
+from ui_helpers import capsule_union, drag, write_photo
 
 from desktop_app.core import model_meta as mm
 from desktop_app.ui.canvas import ViewMode
 from desktop_app.ui.main_window import MainWindow
-from tests.helpers.tiny_models import make_seg_model
-from tests.ui.helpers import capsule_union, drag, write_photo
 
 WAIT = 15000
-
-
-@pytest.fixture()
-def models_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Empty embedded/user model folders so the real assets never leak into these tests."""
-    embedded, user = tmp_path / "embedded", tmp_path / "user"
-    embedded.mkdir()
-    user.mkdir()
-    monkeypatch.setenv("SEED_STUDIO_MODELS", str(embedded))
-    monkeypatch.setenv("SEED_STUDIO_USER_MODELS", str(user))
-    return embedded
 
 
 @pytest.fixture()
@@ -176,6 +165,7 @@ def test_paste_image_from_clipboard(qtbot, window: MainWindow) -> None:
     QGuiApplication.clipboard().setImage(image)
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
         window.paste_image()
+    QGuiApplication.clipboard().clear()
     assert window.editor.rgb.shape == (30, 40, 3)
     assert tuple(window.editor.rgb[0, 0]) == (255, 0, 0)
 
@@ -384,6 +374,9 @@ def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: Mai
     QGuiApplication.clipboard().setMimeData(clip)
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
         window.paste_image()
+    # Free the clipboard's copy now: if Qt deleted this Python-made object in its exit
+    # handlers (after the interpreter is gone), the process would crash on exit.
+    QGuiApplication.clipboard().clear()
     assert window.editor.photo_path == photo
 
 
