@@ -31,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="background behind the cut-out: transparent, a #rrggbb colour, blur, or an image path",
     )
     p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="save a grab of the window")
-    p.add_argument(
-        "--grab", choices=["window", "canvas"], default="window", help="what --screenshot captures"
-    )
+    p.add_argument("--grab", choices=["window", "canvas"], default="window", help="what --screenshot captures")
     p.add_argument("--quit", action="store_true", help="exit once the steps above are done")
     p.add_argument("--size", default="1280x820", metavar="WxH", help="window size (default %(default)s)")
     p.add_argument("--timeout", type=float, default=300.0, help="give up on automation after N seconds")

@@ -301,9 +301,7 @@ class MaskDocument:
             self._adjust_serial += 1
         return self._adjust_serial, self._adjust_source
 
-    def apply_adjusted(
-        self, serial: int, change: RegionChange | None, label: str
-    ) -> tuple[bool, Rect | None]:
+    def apply_adjusted(self, serial: int, change: RegionChange | None, label: str) -> tuple[bool, Rect | None]:
         """Apply an adjustment result computed from ``adjust_source()``.
 
         ``change`` is the diff between the source and the adjusted mask (None: identical).

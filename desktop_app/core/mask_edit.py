@@ -53,9 +53,7 @@ def coverage(dist: np.ndarray, radius: float, hardness: float) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def segment_distance(
-    xs: np.ndarray, ys: np.ndarray, p0: tuple[float, float], p1: tuple[float, float]
-) -> np.ndarray:
+def segment_distance(xs: np.ndarray, ys: np.ndarray, p0: tuple[float, float], p1: tuple[float, float]) -> np.ndarray:
     """Distance from points (xs, ys) (broadcastable) to the segment p0-p1."""
     (ax, ay), (bx, by) = p0, p1
     dx, dy = bx - ax, by - ay
