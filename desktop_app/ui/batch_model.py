@@ -177,8 +177,8 @@ class QueueModel(QAbstractTableModel):
             return STATUS_LABELS.get(it.status, it.status)
         if col == COL_TIME:
             return f"{it.seconds:.2f} s" if it.seconds > 0 else ""
-        if col == COL_DETAILS:
-            return it.reason or "; ".join(it.warnings)
+        if col == COL_DETAILS:  # the engine's messages start with the path: the row already says it
+            return it.reason.removeprefix(f"{it.source}: ") if it.reason else "; ".join(it.warnings)
         return None
 
     @staticmethod

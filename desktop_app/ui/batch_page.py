@@ -191,11 +191,13 @@ class BatchPage(BatchLayoutMixin, QWidget):
         if self.state == RUNNING_STATE and self.control is not None:
             self.control.pause()
             self._set_state(PAUSED)
+            self.flush()
 
     def resume(self) -> None:
         if self.state == PAUSED and self.control is not None:
             self.control.resume()
             self._set_state(RUNNING_STATE)
+            self.flush()
 
     def toggle_pause(self) -> None:
         self.resume() if self.state == PAUSED else self.pause()
@@ -205,6 +207,7 @@ class BatchPage(BatchLayoutMixin, QWidget):
         if self.running and self.control is not None:
             self.control.cancel()
             self._set_state(CANCELLING)
+            self.flush()
 
     def retry_failed(self) -> bool:
         if self.running:

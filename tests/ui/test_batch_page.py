@@ -1,0 +1,280 @@
+"""Batch page: drops fill the queue, runs through the core engine give the right statuses,
+cancel leaves no partial files, reruns skip finished work, failed rows can be retried, and the
+JSON report says what happened. Tiny generated photos and a 32x32 ONNX model keep it fast."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from helpers.corpus import photo, tree_hashes
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.core.batch_queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED
+from desktop_app.core.imageio import TEMP_SUFFIX
+from desktop_app.core.segment import Segmenter
+from desktop_app.ui.batch_page import BatchPage
+
+WAIT_MS = 60_000  # generous: the test machine is shared with training runs
+
+
+def save(path: Path, fmt: str = "PNG", seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(photo(seed=seed)).save(path, fmt)
+    return path
+
+
+class SlowSegmenter(Segmenter):
+    """The real tiny model, 40 ms slower per photo, so a test can act in the middle of a run."""
+
+    def predict(self, *args, **kwargs):
+        time.sleep(0.04)
+        return super().predict(*args, **kwargs)
+
+
+@pytest.fixture
+def make_page(qtbot, seg_model: Path, models_env: Path):
+    pages: list[BatchPage] = []
+
+    def make(slow: bool = False) -> BatchPage:
+        factory = (lambda o: SlowSegmenter(o.model_path)) if slow else (lambda o: Segmenter(o.model_path))
+        page = BatchPage(make_segmenter=factory)
+        qtbot.addWidget(page)
+        page.options_panel.model_chooser.use_transient(seg_model)
+        page.resize(1100, 600)
+        page.show()
+        pages.append(page)
+        return page
+
+    yield make
+    for p in pages:
+        p.shutdown()
+
+
+def add_and_wait(qtbot, page: BatchPage, paths: list[Path]) -> int:
+    with qtbot.waitSignal(page.scan_finished, timeout=WAIT_MS) as blocker:
+        page.add_paths(paths)
+    return blocker.args[0]
+
+
+def run_and_wait(qtbot, page: BatchPage, action=None):
+    with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS) as blocker:
+        assert (action or page.start)()
+    return blocker.args[0]
+
+
+def by_name(page: BatchPage) -> dict[str, object]:
+    return {it.source.name: it for it in page.model.items}
+
+
+def drop(page: BatchPage, paths: list[Path]) -> bool:
+    """A real drag-enter + drop of file URLs onto what the page shows (hint or table)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    target = page.views.currentWidget()
+    if hasattr(target, "viewport"):
+        target = target.viewport()
+    centre = target.rect().center()
+    action, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(centre), action, mime, buttons, mods)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    QApplication.sendEvent(target, QDropEvent(QPointF(centre), action, mime, buttons, mods))
+    return True
+
+
+def test_drop_fills_queue_ignores_duplicates_and_lists_unsupported(qtbot, make_page, tmp_path: Path) -> None:
+    folder = tmp_path / "products"
+    save(folder / "a.png")
+    save(folder / "sub" / "b.jpg", "JPEG")
+    save(folder / ".hidden.png")
+    (folder / "notes.txt").write_text("not a photo")
+    loose = save(tmp_path / "c.png")
+    readme = tmp_path / "readme.md"
+    readme.write_text("#")
+    page = make_page()
+    with qtbot.waitSignal(page.scan_finished, timeout=WAIT_MS):
+        assert drop(page, [folder, loose, readme, loose])
+    rows = by_name(page)
+    assert sorted(rows) == ["a.png", "b.jpg", "c.png", "notes.txt", "readme.md"]
+    assert rows["b.jpg"].rel == Path("sub") and rows["a.png"].rel == Path()
+    assert {n for n, it in rows.items() if it.status == QUEUED} == {"a.png", "b.jpg", "c.png"}
+    for name in ("notes.txt", "readme.md"):
+        assert rows[name].status == SKIPPED and "unsupported file type" in rows[name].reason
+    assert page.options_panel.output_dir() == tmp_path / "products-cutouts"
+    assert "3 photos" in page.queue_label.text()
+    with qtbot.waitSignal(page.scan_finished, timeout=WAIT_MS) as again:  # same folder and file again
+        assert drop(page, [folder, loose])
+    assert again.args == [0] and len(page.model.items) == 5
+
+
+def test_run_mixed_files_statuses_outputs_and_report(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    save(src / "a.png")
+    save(src / "b.jpg", "JPEG", seed=1)
+    save(src / "sub" / "c.webp", "WEBP", seed=2)
+    (src / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG" * 4)
+    (src / "empty.png").write_bytes(b"")
+    before = tree_hashes(src)
+    page = make_page()
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    outcome = run_and_wait(qtbot, page)
+    rows = by_name(page)
+    assert {n: it.status for n, it in rows.items()} == {
+        "a.png": DONE, "b.jpg": DONE, "c.webp": DONE, "corrupt.jpg": FAILED, "empty.png": FAILED,
+    }  # fmt: skip
+    assert "empty" in rows["empty.png"].reason and rows["corrupt.jpg"].reason
+    assert tree_hashes(src) == before  # inputs never modified
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) == [
+        "a.png", "b.png", REPORT_NAME, "sub/c.png",
+    ]  # fmt: skip
+    with Image.open(out / "sub" / "c.png") as im:
+        assert im.mode == "RGBA"
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert report["counts"] == {"done": 3, "skipped": 0, "failed": 2, "cancelled": 0}
+    assert report["cancelled"] is False and report["model"] == "tiny-seed"
+    failed = {Path(i["source"]).name: i["reason"] for i in report["items"] if i["status"] == "failed"}
+    assert set(failed) == {"corrupt.jpg", "empty.png"} and all(failed.values())
+    assert outcome.report_path == out / REPORT_NAME and outcome.processed == 5
+    assert page.progress.value() == page.progress.maximum() == 5
+    assert "3 done" in page.banner.text() and "2 failed" in page.banner.text()
+    assert page.retry_button.isEnabled() and not page.cancel_button.isEnabled()
+    page.set_filter(FAILED)
+    assert page.proxy.rowCount() == 2
+
+
+def test_cancel_mid_run_leaves_no_partial_files_and_rerun_skips_done(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    for i in range(16):
+        save(src / f"p{i:02d}.png", seed=i)
+    page = make_page(slow=True)
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS) as blocker:
+        assert page.start()
+        qtbot.waitUntil(lambda: page.model.counts()[DONE] >= 3, timeout=WAIT_MS)
+        page.cancel()
+    report = blocker.args[0].report
+    assert report.cancelled
+    done = [it for it in page.model.items if it.status == DONE]
+    cancelled = [it for it in page.model.items if it.status == CANCELLED]
+    assert len(done) + len(cancelled) == 16 and cancelled
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
+    assert sorted(p.name for p in files if p.suffix == ".png") == sorted(it.output.name for it in done)
+    for p in files:
+        if p.suffix == ".png":
+            with Image.open(p) as im:
+                im.load()  # complete, decodable files only
+    stamps = {it.output: it.output.stat().st_mtime_ns for it in done}
+    # Start again: only the cancelled rows run
+    outcome = run_and_wait(qtbot, page)
+    assert page.model.counts()[DONE] == 16 and not outcome.report.cancelled
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    # A new window given the same folder (a restart): everything is already done, nothing rewritten
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    page2 = make_page()
+    page2.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page2, [src])
+    outcome = run_and_wait(qtbot, page2)
+    assert page2.model.counts()[SKIPPED] == 16 and outcome.processed == 0
+    assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
+    assert json.loads((out / REPORT_NAME).read_text())["counts"]["skipped"] == 16
+
+
+def test_pause_holds_the_batch_and_resume_finishes_it(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    for i in range(10):
+        save(src / f"p{i}.png", seed=i)
+    page = make_page(slow=True)
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS):
+        assert page.start()
+        qtbot.waitUntil(lambda: page.model.counts()[DONE] >= 1, timeout=WAIT_MS)
+        page.pause()
+        assert page.pause_button.text() == "Resume" and "paused" in page.progress_label.text()
+        qtbot.wait(400)  # photos in flight finish, then nothing moves
+        held = page.model.counts()[DONE]
+        qtbot.wait(400)
+        assert page.model.counts()[DONE] == held < 10
+        page.resume()
+    assert page.model.counts()[DONE] == 10
+
+
+def test_retry_failed_reruns_only_failed_rows(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    save(src / "good.png")
+    bad = src / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    page = make_page()
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    run_and_wait(qtbot, page)
+    assert by_name(page)["bad.png"].status == FAILED
+    good_stamp = (out / "good.png").stat().st_mtime_ns
+    save(bad, seed=3)  # the operator fixes the file
+    outcome = run_and_wait(qtbot, page, page.retry_failed)
+    assert by_name(page)["bad.png"].status == DONE and outcome.processed == 1
+    assert (out / "good.png").stat().st_mtime_ns == good_stamp
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert report["counts"] == {"done": 2, "skipped": 0, "failed": 0, "cancelled": 0}
+    assert not page.retry_button.isEnabled()
+
+
+def test_remove_before_start_and_row_actions(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    for name in ("a.png", "b.png", "c.png"):
+        save(src / name)
+    (src / "d.png").write_bytes(b"junk")
+    page = make_page()
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    page.table.selectRow(1)  # b.png, in queue order
+    assert page.remove_button.isEnabled()
+    page.remove_button.click()
+    assert [it.source.name for it in page.model.items] == ["a.png", "c.png", "d.png"]
+    run_and_wait(qtbot, page)
+    assert not (out / "b.png").exists() and (out / "a.png").exists()
+    opened: list[Path] = []
+    urls: list[QUrl] = []
+    page.open_in_editor.connect(opened.append)
+    page.open_url = urls.append
+    page.set_filter(FAILED)
+    page.table.selectRow(0)
+    page.editor_button.click()
+    page.folder_button.click()
+    assert opened == [src / "d.png"] and urls == [QUrl.fromLocalFile(str(src))]
+    page.set_filter("")
+    page.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # by name, z..a
+    page.table.selectRow(1)  # c.png
+    page.folder_button.click()
+    assert urls[-1] == QUrl.fromLocalFile(str(out))  # a done row shows its cut-out's folder
+
+
+def test_thumbnails_are_lazy_and_cached(qtbot, make_page, tmp_path: Path) -> None:
+    src = tmp_path / "many"
+    for i in range(150):
+        save(src / f"p{i:03d}.png", seed=i % 7)
+    page = make_page()
+    page.options_panel.set_output_dir(tmp_path / "out")
+    add_and_wait(qtbot, page, [src])
+    qtbot.waitUntil(lambda: page.thumbs.made > 0 and not page.thumbs.worker.busy, timeout=WAIT_MS)
+    qtbot.wait(100)
+    visible = page.table.viewport().height() // page.table.verticalHeader().defaultSectionSize() + 2
+    assert 0 < page.thumbs.made <= visible + 2  # only what is on screen, not 150
+    first = page.thumbs.made
+    page.table.scrollToBottom()
+    qtbot.waitUntil(lambda: page.thumbs.made > first and not page.thumbs.worker.busy, timeout=WAIT_MS)
+    assert page.thumbs.made <= 2 * (visible + 2)
+    made = page.thumbs.made
+    page.table.scrollToTop()  # cached: nothing decoded again
+    qtbot.wait(200)
+    assert page.thumbs.made == made
