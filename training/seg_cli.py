@@ -30,6 +30,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="also print one JSON line")
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--no-baseline", action="store_true", help="skip the GrabCut baseline")
+    p.add_argument("--worst", metavar="PNG", help="save a grid of the 6 worst images (photo, truth, ours)")
 
 
 def add_export_args(p: argparse.ArgumentParser) -> None:
@@ -55,7 +56,9 @@ def _network_ms(segmenter, size_hw, repeats: int = 20) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
-def evaluate_model(model_path: str | None, data: str, limit: int = 0, baseline: bool = True) -> dict:
+def evaluate_model(
+    model_path: str | None, data: str, limit: int = 0, baseline: bool = True, worst_png: str | None = None
+) -> dict:
     from desktop_app.core.models import default_model_path
     from desktop_app.core.segment import Segmenter
 
@@ -64,11 +67,15 @@ def evaluate_model(model_path: str | None, data: str, limit: int = 0, baseline: 
     pairs = list_pairs(data)[: limit or None]
     ours, base = SalientMetrics(), SalientMetrics()
     t_model = t_base = 0.0
+    per_image: list[tuple[float, Path, np.ndarray]] = []
     for img_path, mask_path in pairs:
         rgb, gt = read_rgb(img_path), read_mask(mask_path).astype(np.float32) / 255.0
         t = time.perf_counter()
-        ours.add(segmenter.predict(rgb), gt)
+        alpha = segmenter.predict(rgb)
         t_model += time.perf_counter() - t
+        ours.add(alpha, gt)
+        if worst_png:
+            per_image.append((ours.maes[-1], img_path, (alpha * 255).astype(np.uint8)))
         if baseline:
             t = time.perf_counter()
             base.add(grabcut_center_rect(rgb), gt)
@@ -80,10 +87,24 @@ def evaluate_model(model_path: str | None, data: str, limit: int = 0, baseline: 
         "input_size": list(segmenter.spec.input_size),
         "size_mb": path.stat().st_size / 1e6, "provider": segmenter.provider,
     }
+    if worst_png:
+        save_worst(per_image, data, worst_png)
     if baseline:
         result["baseline"] = {"name": "grabcut-center-rect", **base.summary(),
                               "images_per_s": len(pairs) / max(t_base, 1e-9)}
     return result
+
+
+def save_worst(per_image: list, data: str, path: str, count: int = 6) -> None:
+    """Grid of the highest-MAE images: photo | ground truth | our mask (for the model card)."""
+    import cv2
+
+    from .seg import preview_grid
+
+    rows = []
+    for _, img_path, alpha in sorted(per_image, key=lambda r: -r[0])[:count]:
+        rows.append([read_rgb(img_path), read_mask(Path(data) / "masks" / f"{img_path.stem}.png"), alpha])
+    cv2.imwrite(str(path), cv2.cvtColor(preview_grid(rows, cell=180), cv2.COLOR_RGB2BGR))
 
 
 def print_table(r: dict, out=sys.stdout) -> None:
@@ -99,7 +120,7 @@ def print_table(r: dict, out=sys.stdout) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    result = evaluate_model(args.model, args.data, args.limit, baseline=not args.no_baseline)
+    result = evaluate_model(args.model, args.data, args.limit, baseline=not args.no_baseline, worst_png=args.worst)
     print_table(result)
     if args.json:
         print(json.dumps(result))

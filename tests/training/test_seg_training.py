@@ -101,7 +101,7 @@ def test_ddp_two_processes(tiny_dataset, cache_dir, tmp_path):
            "-m", "training", "seg", "train", "--data", str(tiny_dataset), "--val", str(tiny_dataset),
            "--out", str(tmp_path / "ddp"), "--preset", "xs", "--schedule", "48:1", "--batch-size", "2",
            "--workers", "0", "--max-steps", "3", "--threads", "1"]
-    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ckpt["step"] == 3
