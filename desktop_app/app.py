@@ -1,4 +1,5 @@
-"""GUI entry point: ``seed-studio [PHOTO] [--remove] [--view MODE] [--screenshot OUT] [--quit]``.
+"""GUI entry point: ``seed-studio [PHOTO] [--remove] [--view MODE] [--screenshot OUT] [--quit]``,
+or ``seed-studio --batch [PATHS...]`` for the batch queue.
 
 ``desktop_app.__main__`` calls :func:`run_gui` with the arguments after the program name when
 no CLI subcommand is given. The automation flags drive the real window (see
@@ -22,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Command-line subcommands: seed-studio remove|models|info --help",
     )
     p.add_argument("photo", nargs="?", type=Path, help="photo to open")
+    p.add_argument(
+        "--batch", nargs="*", type=Path, metavar="PATH", help="open the batch queue with these photos and folders"
+    )
     p.add_argument("--model", type=Path, help="ONNX model to use for this run (not saved as the choice)")
     p.add_argument("--remove", action="store_true", help="run background removal after opening")
     p.add_argument("--view", choices=[m.value for m in ViewMode], help="view mode to switch to")
@@ -85,6 +89,7 @@ def run_gui(argv: list[str]) -> int:
     if args.model is not None:
         try:
             window.model_chooser.use_transient(args.model)
+            window.batch_page.options_panel.model_chooser.use_transient(args.model)
         except SeedStudioError as exc:
             print(f"seed-studio: {exc}", file=sys.stderr)
             window.close()
@@ -103,6 +108,8 @@ def run_gui(argv: list[str]) -> int:
     if script.needed:
         window.resize(*size)
     window.show()
+    if args.batch is not None:
+        window.show_batch(args.batch)
     automation = Automation(window, script)
     if script.needed:
         automation.start()

@@ -22,7 +22,7 @@ from desktop_app.core.batch_queue import DONE, FAILED, QUEUED, RUNNING, QueueIte
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
 from desktop_app.ui import batch_jobs
-from desktop_app.ui.batch_jobs import ChangeLog, RunRequest, ScanRequest, default_segmenter
+from desktop_app.ui.batch_jobs import ChangeLog, RunRequest, ScanRequest, WarmRequest, default_segmenter
 from desktop_app.ui.batch_model import COL_THUMB, QueueModel, human_size
 from desktop_app.ui.batch_thumbs import ThumbnailLoader
 from desktop_app.ui.batch_widgets import BatchLayoutMixin
@@ -62,7 +62,7 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.model = QueueModel(self.thumbs.get, self)
         self.thumbs.ready.connect(lambda items: self.model.refresh(items, (COL_THUMB, COL_THUMB)))
         self.scanner = LatestWinsWorker(batch_jobs.scan, "batch-scan", self)
-        self.runner = LatestWinsWorker(batch_jobs.run, "batch-run", self)
+        self.runner = LatestWinsWorker(batch_jobs.work, "batch-run", self)
         self.meter = ThroughputMeter()
         self.changes = ChangeLog()
         self.control: BatchControl | None = None
@@ -71,6 +71,8 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.last_outcome: RunOutcome | None = None
         self.refresh_signals = 0  # dataChanged emissions during runs (benchmark)
         self._pending_paths: list[Path] = []
+        self._warm_job: int | None = None
+        self._warmed_for: tuple | None = None
         self._poll = QTimer(self, interval=POLL_MS)
         self._poll.timeout.connect(self.flush)
         self.setAcceptDrops(True)
@@ -88,6 +90,7 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.model.rowsRemoved.connect(lambda *_: self._update_controls())
         self.model.modelReset.connect(self._update_controls)
         self.options_panel.changed.connect(self._update_controls)
+        self.options_panel.changed.connect(self.warm_up)
         self.add_files_button.clicked.connect(self.add_files_dialog)
         self.add_folder_button.clicked.connect(self.add_folder_dialog)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -148,7 +151,22 @@ class BatchPage(BatchLayoutMixin, QWidget):
             self.show_banner(msg + (f"; {skipped:,} files skipped (see Details)" if skipped else ""))
         else:
             self.show_banner("Nothing new to add: those files are already in the queue")
+        self.warm_up()
         self.scan_finished.emit(len(added))
+
+    def warm_up(self) -> None:
+        """Load the model and the colour estimator now, while the operator looks at the queue,
+        so their one-off GIL-heavy start-up is not paid in the middle of the batch."""
+        if self.running or not self.model.items:
+            return
+        try:
+            options = self.options_panel.options()
+        except ValueError:
+            return
+        key = (options.model_path, options.convention, options.foreground_estimation)
+        if key != self._warmed_for:
+            self._warmed_for = key
+            self._warm_job = self.runner.submit(WarmRequest(options, self.make_segmenter))
 
     # -- running -----------------------------------------------------------------------------
     @property
@@ -243,7 +261,9 @@ class BatchPage(BatchLayoutMixin, QWidget):
             text += f" · {current.source.name}"
         self.progress_label.setText(text)
 
-    def _on_run_finished(self, _job: int, outcome: RunOutcome) -> None:
+    def _on_run_finished(self, job: int, outcome: RunOutcome | None) -> None:
+        if job == self._warm_job or outcome is None:
+            return
         self._poll.stop()
         self.flush()
         self.elapsed_total += outcome.elapsed
@@ -252,7 +272,10 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self._set_state(IDLE)
         self.run_finished.emit(outcome)
 
-    def _on_run_failed(self, _job: int, message: str) -> None:
+    def _on_run_failed(self, job: int, message: str) -> None:
+        if job == self._warm_job:  # e.g. no model yet: Start will say so
+            self._warmed_for = None
+            return
         self._poll.stop()
         self.flush()
         for it in self.todo:

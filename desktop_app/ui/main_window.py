@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from desktop_app.ui.batch_window import BatchWindowMixin
 from desktop_app.ui.canvas import ImageCanvas, ViewMode
 from desktop_app.ui.editor import EditorController
 from desktop_app.ui.file_actions import FileActionsMixin
@@ -35,7 +36,7 @@ from desktop_app.ui.tools import BrushSettings, BrushTool, CanvasTool
 from desktop_app.ui.window_state import WindowStateMixin
 
 
-class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
+class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, QMainWindow):
     """Seed Studio's editor window."""
 
     def __init__(self) -> None:
@@ -58,6 +59,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self._build_panels()
         self._build_menus()
         self.add_page("editor", "Editor", self.canvas, QKeySequence("Ctrl+Shift+E"))
+        self._install_batch_page()
         self.setCentralWidget(self.pages)
         self._connect()
         self._restore_settings()
@@ -177,6 +179,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self._act(file_menu, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self._act(file_menu, "&Paste image", self.paste_image, QKeySequence.StandardKey.Paste)
+        self._act(file_menu, "&Batch remove…", self.show_batch)
         file_menu.addSeparator()
         self.export_action = self._act(file_menu, "&Export cut-out…", lambda: self.export_dialog("cutout"), "Ctrl+S")
         self.export_as_action = self._act(
@@ -377,4 +380,5 @@ class MainWindow(FileActionsMixin, WindowStateMixin, QMainWindow):
         self.editor.shutdown()
         self.model_chooser.shutdown()
         self.shutdown_file_workers()
+        self.shutdown_batch()
         super().closeEvent(event)
