@@ -34,7 +34,7 @@ from desktop_app.ui.canvas_draw import (
     ViewMode,
     checker_brush,
 )
-from desktop_app.ui.qimage import ImageView, alpha_view, grey_view, rgb_view, set_tint, tint_view
+from desktop_app.ui.qimage import ImageView, MaskPyramid, rgb_view
 from desktop_app.ui.tools import CanvasTool
 
 __all__ = ["BackgroundKind", "ImageCanvas", "ViewMode"]
@@ -54,9 +54,7 @@ class ImageCanvas(CanvasDrawing, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._levels: list[ImageView] = []
         self._mask: np.ndarray | None = None
-        self._tint: ImageView | None = None
-        self._grey: ImageView | None = None
-        self._alpha: ImageView | None = None
+        self._pyramid: MaskPyramid | None = None
         self.mode = ViewMode.OVERLAY
         self.overlay_color = QColor(255, 64, 96)
         self.overlay_opacity = 0.5
@@ -95,16 +93,15 @@ class ImageCanvas(CanvasDrawing, QWidget):
     def set_mask(self, mask: np.ndarray | None) -> None:
         """Show ``mask`` (edited in place by the editor; call ``mask_updated`` after edits)."""
         self._mask = mask
-        if mask is None:
-            self._tint = self._grey = self._alpha = None
-        else:
-            self._tint = tint_view(mask, self.overlay_color, self.overlay_opacity)
-            self._grey = grey_view(mask)
-            self._alpha = alpha_view(mask)
+        self._pyramid = None
+        if mask is not None:
+            self._pyramid = MaskPyramid(mask, len(self._levels), self.overlay_color, self.overlay_opacity)
         self.update()
 
     def mask_updated(self, rect: Rect | None = None) -> None:
         """Repaint the part of the widget showing image rectangle ``rect`` (None: all)."""
+        if self._pyramid is not None:
+            self._pyramid.update(rect)
         if rect is None:
             self.update()
             return
@@ -120,8 +117,8 @@ class ImageCanvas(CanvasDrawing, QWidget):
             self.overlay_color = QColor(color)
         if opacity is not None:
             self.overlay_opacity = float(opacity)
-        if self._tint is not None:
-            set_tint(self._tint.image, self.overlay_color, self.overlay_opacity)
+        if self._pyramid is not None:
+            self._pyramid.set_tint(self.overlay_color, self.overlay_opacity)
         self.update()
 
     def set_background(

@@ -16,7 +16,6 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from desktop_app.ui.qimage import ImageView
 
 MIN_SCALE, MAX_SCALE = 0.01, 64.0
-SMOOTH_MASK_LIMIT = 8_000_000  # source pixels above which the mask is drawn without filtering
 CANVAS_BG = QColor(43, 45, 48)
 
 
@@ -53,9 +52,9 @@ class CanvasDrawing:
             self._draw_original(p, area)
         elif self.mode == ViewMode.OVERLAY:
             self._draw_original(p, area)
-            self._draw_mask_image(p, area, self._tint)
+            self._draw_mask_image(p, area, self._pyramid.tint)
         elif self.mode == ViewMode.MASK:
-            self._draw_mask_image(p, area, self._grey)
+            self._draw_mask_image(p, area, self._pyramid.grey)
         else:
             self._draw_cutout(p, area)
 
@@ -86,23 +85,27 @@ class CanvasDrawing:
         p.drawImage(rects[0], image, rects[1])
         p.restore()
 
-    def _photo_level(self) -> QImage:
+    def _level_index(self, count: int) -> int:
+        """Coarsest pyramid level still at or above screen resolution at the current zoom."""
         k = 0
-        while k + 1 < len(self._levels) and self.scale * (2 ** (k + 1)) <= 1.0:
+        while k + 1 < count and self.scale * (2 ** (k + 1)) <= 1.0:
             k += 1
-        return self._levels[k].image
+        return k
+
+    def _photo_level(self) -> QImage:
+        return self._levels[self._level_index(len(self._levels))].image
+
+    def _mask_level(self, views: list[ImageView]) -> QImage:
+        return views[self._level_index(len(views))].image
 
     def _draw_original(self, p: QPainter, area: QRect) -> None:
         self._blit(p, area, self._photo_level(), smooth=self.scale < 1.0)
 
-    def _mask_smooth(self, area: QRect) -> bool:
-        if self.scale >= 1.0:
-            return False
-        return (area.width() * area.height()) / (self.scale * self.scale) <= SMOOTH_MASK_LIMIT
-
-    def _draw_mask_image(self, p: QPainter, area: QRect, view: ImageView | None) -> None:
-        if view is not None:
-            self._blit(p, area, view.image, smooth=self._mask_smooth(area))
+    def _draw_mask_image(self, p: QPainter, area: QRect, views: list[ImageView] | None) -> None:
+        # Zoomed in: crisp mask pixels for precise editing; zoomed out: filtered, from a level
+        # near screen resolution (cheap and free of aliasing).
+        if views is not None:
+            self._blit(p, area, self._mask_level(views), smooth=self.scale < 1.0)
 
     def _draw_background(self, p: QPainter, area: QRect) -> None:
         if self.background == BackgroundKind.COLOR:
@@ -127,7 +130,7 @@ class CanvasDrawing:
     def _draw_cutout(self, p: QPainter, area: QRect) -> None:
         """Background, then the photo masked by the mask's alpha (composited in a layer)."""
         self._draw_background(p, area)
-        if self._alpha is None:
+        if self._pyramid is None:
             return
         layer = QImage(area.size(), QImage.Format.Format_ARGB32_Premultiplied)
         layer.fill(Qt.GlobalColor.transparent)
@@ -135,7 +138,7 @@ class CanvasDrawing:
         lp.translate(-area.left(), -area.top())
         self._blit(lp, area, self._photo_level(), smooth=self.scale < 1.0)
         lp.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationIn)
-        self._blit(lp, area, self._alpha.image, smooth=self._mask_smooth(area))
+        self._blit(lp, area, self._mask_level(self._pyramid.alpha), smooth=self.scale < 1.0)
         lp.end()
         p.drawImage(area.topLeft(), layer)
 

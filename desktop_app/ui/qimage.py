@@ -96,3 +96,45 @@ def build_pyramid(rgb: np.ndarray, min_side: int = 512) -> list[np.ndarray]:
         cur = cv2.resize(cur, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
         levels.append(np.ascontiguousarray(cur))
     return levels
+
+
+class MaskPyramid:
+    """The live mask plus half-size levels matching the photo pyramid, with QImage views.
+
+    Why: drawing a zoomed-out 24 MP mask straight from full resolution either aliases (nearest
+    sampling) or costs tens of milliseconds (filtered). Level k is the 2x2 area average of
+    level k-1, kept current by re-averaging only the dirty rectangle after each edit, so a
+    brush dab costs microseconds and a whole-mask change one fast resize per level.
+    """
+
+    def __init__(self, mask: np.ndarray, n_levels: int, color: QColor, opacity: float) -> None:
+        self.levels: list[np.ndarray] = [mask]
+        for _ in range(1, max(n_levels, 1)):
+            h, w = self.levels[-1].shape
+            if h < 2 or w < 2:
+                break
+            self.levels.append(np.zeros((h // 2, w // 2), np.uint8))
+        self.update(None)
+        self.tint = [tint_view(m, color, opacity) for m in self.levels]
+        self.grey = [grey_view(m) for m in self.levels]
+        self.alpha = [alpha_view(m) for m in self.levels]
+
+    def set_tint(self, color: QColor, opacity: float) -> None:
+        for view in self.tint:
+            set_tint(view.image, color, opacity)
+
+    def update(self, rect: tuple[int, int, int, int] | None) -> None:
+        """Recompute the coarser levels where level 0 changed (``rect`` = x, y, w, h; None: all)."""
+        if rect is None:
+            rect = (0, 0, self.levels[0].shape[1], self.levels[0].shape[0])
+        x, y, w, h = rect
+        for k in range(1, len(self.levels)):
+            src, dst = self.levels[k - 1], self.levels[k]
+            dh, dw = dst.shape
+            x0, y0 = max(x // 2, 0), max(y // 2, 0)
+            x1, y1 = min((x + w + 1) // 2, dw), min((y + h + 1) // 2, dh)
+            if x1 <= x0 or y1 <= y0:
+                return
+            block = src[2 * y0 : 2 * y1, 2 * x0 : 2 * x1]
+            dst[y0:y1, x0:x1] = cv2.resize(block, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+            x, y, w, h = x0, y0, x1 - x0, y1 - y0
