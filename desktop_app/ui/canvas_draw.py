@@ -88,7 +88,8 @@ class CanvasDrawing:
     def _level_index(self, count: int) -> int:
         """Coarsest pyramid level still at or above screen resolution at the current zoom."""
         k = 0
-        while k + 1 < count and self.scale * (2 ** (k + 1)) <= 1.0:
+        device_scale = self.scale * self.devicePixelRatioF()
+        while k + 1 < count and device_scale * (2 ** (k + 1)) <= 1.0:
             k += 1
         return k
 
@@ -132,7 +133,9 @@ class CanvasDrawing:
         self._draw_background(p, area)
         if self._pyramid is None:
             return
-        layer = QImage(area.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        dpr = self.devicePixelRatioF()  # full resolution on HiDPI screens
+        layer = QImage(area.size() * dpr, QImage.Format.Format_ARGB32_Premultiplied)
+        layer.setDevicePixelRatio(dpr)
         layer.fill(Qt.GlobalColor.transparent)
         lp = QPainter(layer)
         lp.translate(-area.left(), -area.top())
