@@ -123,28 +123,30 @@ class ClickPredictor:
     def __init__(self, spec: ClickModelSpec, run: Callable[[np.ndarray, np.ndarray], np.ndarray]):
         self.spec, self._run = spec, run
 
-    def predict(
+    def predict_region(
         self,
         rgb: np.ndarray,
         clicks: list[Click],
         prev_mask: np.ndarray | None = None,
         preview: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """New float32 probability map (image size) after ``clicks`` given ``prev_mask``.
+    ) -> tuple[tuple[int, int, int, int], np.ndarray]:
+        """Zoom box (x0, y0, x1, y1) and the float32 probability inside it.
 
-        Pixels outside the zoom crop keep ``prev_mask``'s values. ``preview`` may be a
-        downscaled copy of ``rgb`` that is used when a crop is large, to bound the cost of
-        resizing on huge photos.
+        ``prev_mask`` is float in [0, 1] or uint8 in [0, 255] at the photo's size; only its
+        crop is converted, so a click on a 24 MP photo never touches every pixel. ``preview``
+        may be a downscaled copy of ``rgb``, used when a crop is large.
         """
         h, w = rgb.shape[:2]
         s = self.spec.input_size
-        x0, y0, x1, y1 = zoom_box(prev_mask, clicks, (h, w), self.spec.expansion, self.spec.min_crop)
+        scale = 1 / 255 if prev_mask is not None and prev_mask.dtype == np.uint8 else 1.0
+        box_mask = None if prev_mask is None else (prev_mask >= (128 if scale != 1.0 else 0.5))
+        x0, y0, x1, y1 = zoom_box(box_mask, clicks, (h, w), self.spec.expansion, self.spec.min_crop)
         crop = _crop_from(rgb, preview, (x0, y0, x1, y1), s)
         sx, sy = s / (x1 - x0), s / (y1 - y0)
         local = [Click((c.x - x0 + 0.5) * sx - 0.5, (c.y - y0 + 0.5) * sy - 0.5, c.positive) for c in clicks]
         prev_crop = None
         if prev_mask is not None:
-            window = prev_mask[y0:y1, x0:x1].astype(np.float32)
+            window = prev_mask[y0:y1, x0:x1].astype(np.float32) * np.float32(scale)
             prev_crop = cv2.resize(window, (s, s), interpolation=cv2.INTER_AREA)
         guidance = encode_guidance(local, s, self.spec.radius, prev_crop)[None]
         x = (crop.astype(np.float32) / 255.0 - np.asarray(self.spec.mean, np.float32)) / np.asarray(
@@ -153,8 +155,25 @@ class ClickPredictor:
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
         out = self._run(x, guidance)
         prob = cv2.resize(out[0, 0].astype(np.float32), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        result = np.zeros((h, w), np.float32) if prev_mask is None else prev_mask.astype(np.float32).copy()
-        result[y0:y1, x0:x1] = np.clip(prob, 0, 1)
+        return (x0, y0, x1, y1), np.clip(prob, 0, 1)
+
+    def predict(
+        self,
+        rgb: np.ndarray,
+        clicks: list[Click],
+        prev_mask: np.ndarray | None = None,
+        preview: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """New float32 probability map (image size); outside the zoom box ``prev_mask`` stays."""
+        (x0, y0, x1, y1), prob = self.predict_region(rgb, clicks, prev_mask, preview)
+        h, w = rgb.shape[:2]
+        if prev_mask is None:
+            result = np.zeros((h, w), np.float32)
+        elif prev_mask.dtype == np.uint8:
+            result = prev_mask.astype(np.float32) / 255
+        else:
+            result = prev_mask.astype(np.float32)  # always a copy
+        result[y0:y1, x0:x1] = prob
         return result
 
 
