@@ -156,7 +156,7 @@ class QueueModel(QAbstractTableModel):
             return it.status
         if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB and self._thumbnail is not None:
             return self._thumbnail(it)
-        if role == Qt.ItemDataRole.ForegroundRole and col in (COL_STATUS, COL_DETAILS):
+        if role == Qt.ItemDataRole.ForegroundRole and (col == COL_STATUS or (col == COL_DETAILS and it.reason)):
             colour = STATUS_COLOURS.get(it.status)
             return QBrush(colour) if colour is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -177,9 +177,20 @@ class QueueModel(QAbstractTableModel):
             return STATUS_LABELS.get(it.status, it.status)
         if col == COL_TIME:
             return f"{it.seconds:.2f} s" if it.seconds > 0 else ""
-        if col == COL_DETAILS:  # the engine's messages start with the path: the row already says it
-            return it.reason.removeprefix(f"{it.source}: ") if it.reason else "; ".join(it.warnings)
+        if col == COL_DETAILS:
+            return QueueModel._details(it)
         return None
+
+    @staticmethod
+    def _details(it: QueueItem) -> str:
+        """Why it failed or was skipped (the engine's messages start with the path, which the row
+        already shows), else where the cut-out went, plus any warnings."""
+        if it.reason:
+            return it.reason.removeprefix(f"{it.source}: ")
+        parts = []
+        if it.status == DONE and it.output is not None:
+            parts.append(f"→ {it.output.name if it.rel == Path() else it.rel / it.output.name}")
+        return "; ".join([*parts, *it.warnings])
 
     @staticmethod
     def _sort_key(it: QueueItem, col: int):

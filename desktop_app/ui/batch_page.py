@@ -268,7 +268,7 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.flush()
         self.elapsed_total += outcome.elapsed
         self.last_outcome = outcome
-        self.show_banner(batch_jobs.summary_text(outcome), error=bool(outcome.report.failed))
+        self.show_banner(batch_jobs.summary_text(outcome), warn=bool(outcome.report.failed) or outcome.report.cancelled)
         self._set_state(IDLE)
         self.run_finished.emit(outcome)
 
@@ -359,7 +359,8 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.views.setCurrentIndex(1 if n else 0)
         photos = sum(1 for it in self.model.items if not it.permanent_skip)
         size = sum(it.size for it in self.model.items if not it.permanent_skip)
-        extra = f" · {n - photos:,} not images" if n > photos else ""
+        others = n - photos
+        extra = f" · {others:,} other file{'s' if others > 1 else ''} skipped" if others else ""
         self.queue_label.setText(f"{photos:,} photos · {human_size(size)}{extra}" if n else "")
         if idle:
             self.progress_label.setText(self.progress_label.text() if self.last_outcome else "")

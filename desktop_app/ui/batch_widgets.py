@@ -47,6 +47,7 @@ HINT = (
     "Or use <i>Add photos…</i> and <i>Add folder…</i> above.</p>"
 )
 BANNER_OK = "QLabel { background: #e8f4ea; border: 1px solid #9cc9a5; border-radius: 4px; padding: 6px; }"
+BANNER_WARN = "QLabel { background: #fff4e0; border: 1px solid #e0b870; border-radius: 4px; padding: 6px; }"
 BANNER_ERROR = "QLabel { background: #fbeaea; border: 1px solid #e0a0a0; border-radius: 4px; padding: 6px; }"
 
 
@@ -145,7 +146,7 @@ class BatchLayoutMixin:
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.setIconSize(QSize(THUMB_SIZE, THUMB_SIZE))
         table.setWordWrap(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.setTextElideMode(Qt.TextElideMode.ElideRight)  # a reason reads from its start
         table.setAlternatingRowColors(True)
         table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         vh = table.verticalHeader()
@@ -163,7 +164,8 @@ class BatchLayoutMixin:
         table.setSortingEnabled(True)
         return table
 
-    def show_banner(self, text: str, error: bool = False) -> None:
+    def show_banner(self, text: str, error: bool = False, warn: bool = False) -> None:
+        """Green for news, amber for "finished, but some photos failed", red when nothing could run."""
         self.banner.setText(text)
-        self.banner.setStyleSheet(BANNER_ERROR if error else BANNER_OK)
+        self.banner.setStyleSheet(BANNER_ERROR if error else BANNER_WARN if warn else BANNER_OK)
         self.banner.show()
