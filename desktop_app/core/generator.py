@@ -1,0 +1,373 @@
+"""Latent-space logic of the latent sliders: models, directions, points, frames (no Qt, no torch).
+
+A generator is an ONNX decoder ``z (N x D) -> image`` plus, optionally, an encoder
+``image -> (mean, log-variance)``. Our exported files carry the latent description in
+``extra`` (see ``training.gen_export``): PCA directions d_k of the data, their standard
+deviations sigma_k and the data mean. A slider value v on direction k moves the current *base*
+point by exactly ``v * sigma_k * d_k``, so every slider spans the data alike ("+-3 sigma").
+
+A file without our metadata whose input is one vector can still be explored with random
+orthonormal directions (sigma 1, mean 0): useful for third-party GAN/VAE decoders. The GUI
+offers that explicitly because the results are less meaningful than PCA directions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from desktop_app.core import model_meta as mm
+from desktop_app.core.errors import ImageSaveError, ModelError
+from desktop_app.core.imageio import write_bytes_atomic
+from desktop_app.core.models import models_dir
+from desktop_app.core.onnx_inspect import ModelHeader, read_header
+from desktop_app.core.session import get_session
+
+POINT_FORMAT = "seed-studio-latent/1"
+DEFAULT_GENERATOR = "emoji-vae"
+ANIMATION_SUFFIXES = (".gif", ".webp")
+
+
+class GeneratorError(ModelError):
+    """A file cannot be used as a generator, or a latent point does not fit the model."""
+
+
+class MissingGeneratorMetadata(GeneratorError):
+    """No latent metadata; ``vector_size`` is set when random directions could be used."""
+
+    def __init__(self, message: str, vector_size: int | None):
+        super().__init__(message)
+        self.vector_size = vector_size
+
+
+@dataclass(frozen=True)
+class LatentSpace:
+    """Where sliders move: ``z = base + sum_k v_k * sigmas[k] * directions[k]``."""
+
+    mean: np.ndarray  # (D,)
+    directions: np.ndarray  # (K, D), orthonormal rows
+    sigmas: np.ndarray  # (K,)
+    explained: tuple[float, ...] = ()
+    synthetic: bool = False  # random directions, not learned from data
+
+    @property
+    def size(self) -> int:
+        return int(self.mean.shape[0])
+
+    @property
+    def count(self) -> int:
+        return int(self.directions.shape[0])
+
+    def move(self, base: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``base`` moved by every non-zero slider value (float64, shape (D,))."""
+        z = np.array(base, np.float64, copy=True)
+        for k, v in enumerate(np.asarray(values, np.float64)):
+            if v:
+                z += v * self.sigmas[k] * self.directions[k]
+        return z
+
+    @classmethod
+    def random(cls, size: int, count: int = 16, seed: int = 0) -> LatentSpace:
+        """``count`` random orthonormal directions (QR of a Gaussian matrix), sigma 1, mean 0."""
+        count = min(count, size)
+        q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((size, count)))
+        q = q * np.sign(np.diag(r))  # unique, well-defined QR
+        return cls(np.zeros(size), q.T.copy(), np.ones(count), synthetic=True)
+
+    @classmethod
+    def from_extra(cls, extra: dict, where: str) -> LatentSpace:
+        try:
+            size = int(extra["latent_size"])
+            mean = np.asarray(extra.get("latent_mean", [0.0] * size), np.float64)
+            dirs = np.asarray(extra["directions"], np.float64).reshape(-1, size)
+            sigmas = np.asarray(extra["sigmas"], np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GeneratorError(f"{where}: latent metadata is incomplete or malformed ({exc})") from exc
+        if mean.shape != (size,) or sigmas.shape != (dirs.shape[0],):
+            raise GeneratorError(f"{where}: latent metadata sizes disagree (mean, directions, sigmas)")
+        return cls(mean, dirs, sigmas, tuple(float(e) for e in extra.get("explained_variance", ())))
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    path: Path
+    name: str
+    space: LatentSpace
+    image_size: tuple[int, int] | None  # (H, W); None until known for third-party files
+    encoder_path: Path | None = None
+    version: str = ""
+    metrics: dict = field(default_factory=dict)
+    training_data: str = ""
+    output_range: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def latent_size(self) -> int:
+        return self.space.size
+
+    @property
+    def key(self) -> str:
+        """Identity for per-model settings (slider names): name + version, else the file name."""
+        return f"{self.name}@{self.version}" if self.version else self.path.name
+
+
+def _vector_size(header: ModelHeader) -> int | None:
+    """D if the graph takes exactly one float vector (N x D or D) with a fixed D."""
+    if len(header.inputs) != 1 or header.inputs[0].shape is None:
+        return None
+    shape = header.inputs[0].shape
+    if len(shape) in (1, 2) and isinstance(shape[-1], int) and shape[-1] > 0:
+        return int(shape[-1])
+    return None
+
+
+def read_generator_info(path: str | Path, random_directions: int = 0, seed: int = 0) -> GeneratorInfo:
+    """Describe a generator decoder (an encoder file is followed to its decoder).
+
+    ``random_directions`` > 0 accepts a file without our metadata if its input is a vector.
+    Raises :class:`MissingGeneratorMetadata` / :class:`GeneratorError` with readable text.
+    """
+    header = read_header(path)
+    md, p = header.metadata, Path(path)
+    kind = md.get(mm.KEY_KIND, "")
+    if kind == mm.KIND_GENERATOR_ENCODER:
+        pair = mm.parse_json(md, mm.KEY_EXTRA).get("decoder")
+        if pair and (p.parent / pair).is_file():
+            return read_generator_info(p.parent / pair, random_directions, seed)
+        raise GeneratorError(f"{p.name}: this is a generator *encoder*; open its decoder file instead")
+    if kind == mm.KIND_GENERATOR_DECODER:
+        try:
+            extra = mm.parse_json(md, mm.KEY_EXTRA)
+            metrics = mm.parse_json(md, mm.KEY_METRICS)
+        except ValueError as exc:
+            raise GeneratorError(f"{p.name}: unreadable generator metadata ({exc})") from exc
+        space = LatentSpace.from_extra(extra, p.name)
+        size = mm.parse_floats(md.get(mm.KEY_INPUT_SIZE, "")) or extra.get("image_size")
+        enc = extra.get("encoder")
+        return GeneratorInfo(
+            path=p, name=md.get(mm.KEY_NAME, p.stem), space=space,
+            image_size=(int(size[0]), int(size[1])) if size else None,
+            encoder_path=p.parent / enc if enc and (p.parent / enc).is_file() else None,
+            version=md.get(mm.KEY_VERSION, ""), metrics=metrics,
+            training_data=md.get(mm.KEY_TRAINING_DATA, ""),
+            output_range=tuple(extra.get("output_range", (0.0, 1.0))),
+        )
+    vector = _vector_size(header)
+    if kind:
+        raise GeneratorError(f"{p.name}: a {kind} model, not a generator")
+    if vector is None:
+        raise MissingGeneratorMetadata(
+            f"{p.name}: not a Seed Studio generator (no latent metadata), and its input is not a "
+            "single latent vector, so it cannot be explored with sliders.", None)
+    if random_directions <= 0:
+        raise MissingGeneratorMetadata(
+            f"{p.name}: no Seed Studio generator metadata (directions, image size). Its input is a "
+            f"single vector of {vector} numbers, so it can be explored with random orthonormal "
+            "directions instead (less meaningful than learned ones).", vector)
+    space = LatentSpace.random(vector, random_directions, seed)
+    return GeneratorInfo(path=p, name=p.stem, space=space, image_size=None)
+
+
+def encode_input(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """RGB(A) uint8 -> 1 x 3 x H x W float in [0, 1]: alpha onto white, padded square, resized.
+
+    White and square because that is how the training images look (emoji composited on white);
+    padding rather than cropping keeps the whole subject of a cut-out.
+    """
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    rgb = img[..., :3].astype(np.float32)
+    if img.shape[2] == 4:
+        a = img[..., 3:4].astype(np.float32) / 255.0
+        rgb = rgb * a + 255.0 * (1.0 - a)
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    canvas = np.full((side, side, 3), 255.0, np.float32)
+    canvas[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = rgb
+    out = cv2.resize(canvas, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    return (out.transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+
+
+class Generator:
+    """Runs a generator's decoder (and encoder, if it has one) through onnxruntime."""
+
+    def __init__(self, path: str | Path, random_directions: int = 0, seed: int = 0, threads: int | None = None):
+        self.info = read_generator_info(path, random_directions, seed)
+        self.session = get_session(self.info.path, threads=threads)
+        self._input = self.session.get_inputs()[0]
+        self._vector_input = len(self._input.shape) == 1
+        self._fixed_batch = not self._vector_input and self._input.shape[0] == 1
+        self._threads = threads
+        if self.info.space.synthetic:  # learn the layout and value range from a probe
+            probe = self.decode_float(np.zeros((1, self.info.latent_size)))
+            lo = -1.0 if probe.min() < -0.05 else 0.0
+            hi = 255.0 if probe.max() > 1.5 else 1.0
+            self.info = replace(self.info, image_size=probe.shape[-2:], output_range=(lo, hi))
+
+    @property
+    def has_encoder(self) -> bool:
+        return self.info.encoder_path is not None
+
+    def decode_float(self, z: np.ndarray) -> np.ndarray:
+        """Raw decoder output as N x C x H x W float32 for latent(s) ``z`` ((D,) or (N, D))."""
+        z = np.atleast_2d(np.asarray(z, np.float32))
+        if z.shape[1] != self.info.latent_size:
+            raise GeneratorError(f"latent has {z.shape[1]} values; the model expects {self.info.latent_size}")
+        if self._vector_input:
+            outs = [self.session.run(None, {self._input.name: row})[0] for row in z]
+        elif self._fixed_batch:
+            outs = [self.session.run(None, {self._input.name: z[i : i + 1]})[0] for i in range(len(z))]
+        else:
+            outs = [self.session.run(None, {self._input.name: z})[0]]
+        out = np.concatenate([o if o.ndim == 4 else o.reshape(1, *o.shape[-3:]) for o in outs])
+        if out.shape[1] not in (1, 3, 4) and out.shape[-1] in (1, 3, 4):
+            out = out.transpose(0, 3, 1, 2)  # NHWC third-party decoder
+        return out.astype(np.float32, copy=False)
+
+    def decode_batch(self, z: np.ndarray) -> np.ndarray:
+        """N x H x W x 3 uint8 images for latents ``z``."""
+        out = self.decode_float(z)
+        lo, hi = self.info.output_range
+        out = (out - lo) * (255.0 / (hi - lo))
+        if out.shape[1] == 1:
+            out = np.repeat(out, 3, axis=1)
+        return np.clip(out[:, :3] + 0.5, 0, 255).astype(np.uint8).transpose(0, 2, 3, 1).copy()
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """One H x W x 3 uint8 image."""
+        return self.decode_batch(np.asarray(z)[None] if np.ndim(z) == 1 else z)[0]
+
+    def encode(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(posterior mean, log-variance), each (D,) float64, of an RGB(A) uint8 image."""
+        if self.info.encoder_path is None or self.info.image_size is None:
+            raise GeneratorError(f"{self.info.name}: this generator has no encoder file next to it")
+        session = get_session(self.info.encoder_path, threads=self._threads)
+        x = encode_input(image, self.info.image_size)
+        mean, logvar = session.run(None, {session.get_inputs()[0].name: x})[:2]
+        return mean[0].astype(np.float64), logvar[0].astype(np.float64)
+
+
+def default_generator_path() -> Path:
+    return models_dir() / f"{DEFAULT_GENERATOR}-decoder.onnx"
+
+
+def find_generator(name_or_path: str | Path) -> Path:
+    """A decoder path given a path, a NAME (``NAME-decoder.onnx``) or a prefix like assets/models/NAME."""
+    p = Path(name_or_path).expanduser()
+    for candidate in (p, p.with_name(f"{p.name}-decoder.onnx"), models_dir() / f"{p.name}-decoder.onnx"):
+        if candidate.is_file():
+            return candidate
+    raise GeneratorError(f"{name_or_path}: no such generator (looked for the file and NAME-decoder.onnx)")
+
+
+def sample_prior(size: int, seed: int, temperature: float = 1.0) -> np.ndarray:
+    """z ~ N(0, temperature^2 I), reproducible from ``seed`` (float64, (D,))."""
+    return np.random.default_rng(seed).standard_normal(size) * float(temperature)
+
+
+def interpolate(a: np.ndarray, b: np.ndarray, n: int, spherical: bool = True) -> np.ndarray:
+    """``n`` points from ``a`` to ``b`` inclusive (n x D).
+
+    Spherical by default (White, 2016): halfway between two typical Gaussian samples a straight
+    line passes through an atypically short, washed-out point; slerp keeps the norm typical.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    t = np.linspace(0.0, 1.0, max(2, n))[:, None]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    omega = np.arccos(np.clip(a @ b / (na * nb), -1, 1)) if na > 1e-9 and nb > 1e-9 else 0.0
+    if not spherical or omega < 1e-4 or abs(omega - np.pi) < 1e-4:
+        return (1 - t) * a + t * b
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+@dataclass
+class LatentPoint:
+    """A place in latent space: a base point plus slider values (in sigmas of each direction)."""
+
+    base: np.ndarray
+    values: np.ndarray
+    seed: int | None = None
+    temperature: float = 1.0
+    origin: str = "seed"  # seed | mean | encoded | loaded | interpolated
+
+    def z(self, space: LatentSpace) -> np.ndarray:
+        return space.move(self.base, self.values)
+
+    def to_json(self, info: GeneratorInfo) -> str:
+        return json.dumps({
+            "format": POINT_FORMAT, "model": info.name, "model_version": info.version,
+            "latent_size": info.latent_size, "z": self.z(info.space).tolist(), "base": self.base.tolist(),
+            "sliders": self.values.tolist(), "sigmas": info.space.sigmas.tolist(),
+            "seed": self.seed, "temperature": self.temperature, "origin": self.origin,
+        }, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, info: GeneratorInfo) -> LatentPoint:
+        """Parse a saved point; slider values are kept only if the directions match in count."""
+        try:
+            data = json.loads(text)
+            z = np.asarray(data["z"], np.float64)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise GeneratorError(f"not a latent point file ({exc})") from exc
+        if data.get("format") != POINT_FORMAT:
+            raise GeneratorError(f"not a latent point file (format {data.get('format')!r})")
+        if z.shape != (info.latent_size,):
+            raise GeneratorError(f"the point has {z.size} latent values; {info.name} uses {info.latent_size}")
+        values = np.asarray(data.get("sliders") or [], np.float64)
+        base = np.asarray(data.get("base") or z, np.float64)
+        if values.shape != (info.space.count,) or base.shape != z.shape or data.get("model") != info.name:
+            base, values = z, np.zeros(info.space.count)  # other directions: keep the place, zero the sliders
+        seed = data.get("seed")
+        return cls(base, values, None if seed is None else int(seed), float(data.get("temperature", 1.0)), "loaded")
+
+
+def save_point(path: str | Path, point: LatentPoint, info: GeneratorInfo) -> Path:
+    write_bytes_atomic(path, point.to_json(info).encode())
+    return Path(path)
+
+
+def load_point(path: str | Path, info: GeneratorInfo) -> LatentPoint:
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise GeneratorError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    return LatentPoint.from_json(text, info)
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Integer nearest-neighbour upscaling: keeps the generator's pixels crisp."""
+    factor = max(1, int(factor))
+    return image if factor == 1 else image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def save_frames(frames: list[np.ndarray], target: str | Path, fps: float = 12.0, factor: int = 1) -> list[Path]:
+    """Write frames as an animated GIF/WebP (by suffix) or as numbered PNGs into a folder."""
+    target = Path(target)
+    images = [Image.fromarray(upscale(f, factor)) for f in frames]
+    if not images:
+        raise ImageSaveError("no frames to save")
+    try:
+        if target.suffix.lower() in ANIMATION_SUFFIXES:
+            buf = io.BytesIO()
+            duration = max(20, round(1000 / fps))
+            kwargs = {"lossless": True} if target.suffix.lower() == ".webp" else {"optimize": False}
+            images[0].save(buf, format=target.suffix[1:].upper(), save_all=True, append_images=images[1:],
+                           duration=duration, loop=0, **kwargs)
+            write_bytes_atomic(target, buf.getvalue())
+            return [target]
+        target.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for i, im in enumerate(images):
+            buf = io.BytesIO()
+            im.save(buf, format="PNG")
+            paths.append(target / f"frame-{i:03d}.png")
+            write_bytes_atomic(paths[-1], buf.getvalue())
+        return paths
+    except OSError as exc:
+        raise ImageSaveError(f"{target}: cannot write ({exc.strerror or exc})") from exc

@@ -1,0 +1,257 @@
+"""``python -m training gen train|export|sample``: the latent-slider generator (a VAE).
+
+Training reuses the model-agnostic :class:`~training.trainer.Trainer`; this module supplies the
+task (loss, validation PSNR/SSIM, previews) and the command line. Export (PCA directions +
+ONNX) lives in :mod:`training.gen_export`, pictures in :mod:`training.gen_figures`.
+
+Wiring into ``python -m training``: ``add_gen_commands(subparsers)`` registers the ``gen``
+task and ``run(args)`` dispatches it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data.emoji import ArraySet, load_emoji, split
+from .gen_figures import recon_grid, sample_grid, save_png
+from .gen_losses import LossConfig, psnr, ssim, vae_loss
+from .models.vae import PRESETS, VAE, VAEConfig, count_parameters
+from .trainer import TrainConfig, Trainer
+
+TRAINING_DATA = (
+    "Microsoft Fluent Emoji 3D renders (github.com/microsoft/fluentui-emoji), 3,391 images, "
+    "MIT licence; composited onto white and downscaled to 64x64; 10% held out by file-name hash"
+)
+PREVIEW_RECON = 16
+PREVIEW_SAMPLES = 32
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """N x 3 x H x W in [0, 1] -> N x H x W x 3 uint8."""
+    return (images.detach().float().clamp(0, 1) * 255 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """N x H x W x 3 uint8 -> N x 3 x H x W float in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))).float() / 255.0
+
+
+@torch.no_grad()
+def reconstruct(model: nn.Module, images: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """(reconstructions from the posterior mean as uint8, posterior means) of uint8 images."""
+    model.eval()
+    recons, means = [], []
+    for start in range(0, len(images), batch):
+        x = to_tensor(images[start : start + batch])
+        mean, _ = model.encoder(x)
+        recons.append(to_uint8(model.decoder(mean)))
+        means.append(mean.numpy())
+    return np.concatenate(recons), np.concatenate(means)
+
+
+@torch.no_grad()
+def evaluate_vae(model: nn.Module, images: np.ndarray, batch: int = 128) -> dict[str, float]:
+    """Validation PSNR/SSIM of mean reconstructions, and the KL per image (nats)."""
+    model.eval()
+    p, s, kl = [], [], []
+    for start in range(0, len(images), batch):
+        x = to_tensor(images[start : start + batch])
+        mean, logvar = model.encoder(x)
+        r = model.decoder(mean)
+        p.append(psnr(r, x))
+        s.append(ssim(r, x))
+        kl.append(0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum(1))
+    return {"psnr": float(torch.cat(p).mean()), "ssim": float(torch.cat(s).mean()),
+            "kl": float(torch.cat(kl).mean()), "n": len(images)}
+
+
+class TimeBudget:
+    """Fit training into ``minutes`` of wall time by re-planning the trainer's step count.
+
+    Why: this machine is shared and the VAE runs niced, so images per second vary several-fold
+    with the other jobs. A fixed epoch count either stops early or overruns; instead, every
+    ``every`` steps the total is set to what the measured rate can finish in the remaining
+    time, and the cosine learning-rate schedule (which reads ``trainer.total_steps``) follows.
+    """
+
+    def __init__(self, trainer: Trainer, minutes: float, every: int = 20):
+        self.trainer, self.seconds, self.every = trainer, minutes * 60, every
+        self.t0, self.step0, self.elapsed0 = time.time(), trainer.step, trainer.elapsed
+
+    def update(self) -> None:
+        tr = self.trainer
+        done = tr.step - self.step0
+        if done == 0 or tr.step % self.every:
+            return
+        spent = time.time() - self.t0
+        rate = done / max(spent, 1e-6)
+        remaining = self.seconds - self.elapsed0 - spent
+        cap = tr.cfg.epochs * tr.steps_per_epoch
+        total = min(cap, max(tr.step + 1, tr.step + int(remaining * rate)))
+        tr.total_steps = tr.cfg.max_steps = total
+
+
+class GenTask:
+    """Trainer task for the VAE (see :class:`training.trainer.Task`)."""
+
+    def __init__(self, val_images: np.ndarray, loss_cfg: LossConfig, latent: int):
+        self.val, self.loss_cfg, self.latent = val_images, loss_cfg, latent
+        self.step = 0
+        self.budget: TimeBudget | None = None
+        self.preview_ids = np.linspace(0, len(val_images) - 1, min(PREVIEW_RECON, len(val_images))).astype(int)
+
+    def on_epoch_start(self, epoch: int) -> None:
+        pass
+
+    def train_loss(self, model: nn.Module, batch: torch.Tensor):
+        recon, mean, logvar = model(batch)
+        self.step += 1
+        if self.budget is not None:
+            self.budget.update()
+        return vae_loss(batch, recon, mean, logvar, self.loss_cfg, self.step)
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        t = time.time()
+        out = evaluate_vae(model, self.val)
+        out["eval_s"] = round(time.time() - t, 1)
+        return out
+
+    def score(self, metrics: dict[str, float]) -> float:
+        return metrics["ssim"]
+
+    def save_previews(self, model: nn.Module, path: Path) -> None:
+        originals = self.val[self.preview_ids]
+        recons, _ = reconstruct(model, originals)
+
+        @torch.no_grad()
+        def decode(z: np.ndarray) -> np.ndarray:
+            return to_uint8(model.decoder(torch.from_numpy(z)))
+
+        top = recon_grid(originals, recons, cols=8)
+        bottom = sample_grid(decode, self.latent, PREVIEW_SAMPLES, seed=0)
+        width = max(top.shape[1], bottom.shape[1])
+        pad = lambda a: np.pad(a, ((0, 8), (0, width - a.shape[1]), (0, 0)), constant_values=255)  # noqa: E731
+        save_png(np.concatenate([pad(top), pad(bottom)]), path)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    images, stems = load_emoji(args.data, args.size, limit=args.limit)
+    train_idx, val_idx = split(stems, args.val_fraction)
+    overrides = {"size": args.size, **({"latent": args.latent} if args.latent else {})}
+    config = VAEConfig.from_dict({**PRESETS[args.preset].to_dict(), **overrides})
+    model = VAE(config)
+    loss_cfg = LossConfig(l1=args.l1, ssim=args.ssim, grad=args.grad, kl=args.kl,
+                          kl_warmup=args.kl_warmup, free_bits=args.free_bits)
+    cfg = TrainConfig(
+        out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
+        seed=args.seed, bf16=args.bf16, channels_last=True, num_workers=0, max_steps=args.max_steps,
+        checkpoint_minutes=args.checkpoint_minutes, ema_decay=args.ema, threads=args.threads,
+    )
+    task = GenTask(images[val_idx], loss_cfg, config.latent)
+    task_config = {
+        "task": "gen", "data": str(Path(args.data).resolve()), "size": args.size, "limit": args.limit,
+        "val_fraction": args.val_fraction, "background": "white", "loss": vars(loss_cfg),
+        "n_train": len(train_idx), "n_val": len(val_idx),
+    }
+    train_set = ArraySet(images[train_idx], flip=args.flip, seed=args.seed)
+    trainer = Trainer(model, "vae", config.to_dict(), task, train_set, cfg, task_config)
+    if args.resume and trainer.resume():
+        task.step = trainer.step
+    if args.minutes:
+        task.budget = TimeBudget(trainer, args.minutes)
+    trainer.log(f"VAE-{args.preset}: {count_parameters(model):,} parameters, latent {config.latent}, "
+                f"{len(train_idx)} training / {len(val_idx)} validation images at {args.size}px")
+    history = trainer.train()
+    if history:
+        print(json.dumps(history[-1]))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Sample grid through the exported ONNX decoder, via the app's own core."""
+    from desktop_app.core.generator import Generator, find_generator
+
+    gen = Generator(find_generator(args.model))
+    grid = sample_grid(gen.decode_batch, gen.info.latent_size, args.n, seed=args.seed,
+                       temperature=args.temperature, scale=args.scale)
+    path = save_png(grid, args.out)
+    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, seed {args.seed}, T={args.temperature})")
+    return 0
+
+
+def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``gen train|export|sample`` on the top-level task subparsers."""
+    gen = subparsers.add_parser("gen", help="latent-slider generator (VAE)")
+    cmds = gen.add_subparsers(dest="cmd", required=True)
+
+    p = cmds.add_parser("train", help="train the VAE on an image folder")
+    p.add_argument("--data", required=True, help="folder of images (or with images/), e.g. fluent-emoji-3d")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--preset", default="m", choices=sorted(PRESETS))
+    p.add_argument("--latent", type=int, default=0, help="latent size (default: the preset's)")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=20, help="upper bound; --minutes usually ends sooner")
+    p.add_argument("--minutes", type=float, default=0, help="wall-time budget (schedule re-planned to fit)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--ema", type=float, default=0.998)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--l1", type=float, default=1.0)
+    p.add_argument("--ssim", type=float, default=0.5)
+    p.add_argument("--grad", type=float, default=0.5)
+    p.add_argument("--kl", type=float, default=LossConfig.kl)
+    p.add_argument("--kl-warmup", type=int, default=LossConfig.kl_warmup)
+    p.add_argument("--free-bits", type=float, default=LossConfig.free_bits)
+    p.add_argument("--flip", action="store_true", help="random horizontal flips")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (off: fp32 is as fast here)")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
+    p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+
+    from .gen_export import add_export_args
+
+    add_export_args(cmds.add_parser("export", help="checkpoint -> NAME-decoder.onnx + NAME-encoder.onnx"))
+
+    p = cmds.add_parser("sample", help="sample grid from an exported decoder")
+    p.add_argument("--model", required=True, help="decoder ONNX (or the NAME given to export)")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", required=True, help="PNG path")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--scale", type=int, default=1, help="integer upscale of each cell")
+    return gen
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cmd == "train":
+        return cmd_train(args)
+    if args.cmd == "export":
+        from .gen_export import cmd_export
+
+        return cmd_export(args)
+    if args.cmd == "sample":
+        return cmd_sample(args)
+    raise SystemExit(f"unknown gen command {args.cmd}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m training.gen ...``) until the hook is in ``__main__``."""
+    parser = argparse.ArgumentParser(prog="python -m training.gen")
+    add_gen_commands(parser.add_subparsers(dest="task", required=True))
+    return run(parser.parse_args(["gen", *(argv if argv is not None else __import__("sys").argv[1:])]))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
