@@ -194,6 +194,23 @@ def encode_input(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return (out.transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
 
 
+def cut_out(rgb: np.ndarray, mask: np.ndarray | None, margin: float = 0.06) -> np.ndarray:
+    """RGBA of the subject's bounding box (plus ``margin`` of its size) from a photo + mask.
+
+    Emoji fill their square, so a cut-out must be framed the same way before encoding or the
+    encoder sees a tiny subject in a sea of white.
+    """
+    if mask is None:
+        return rgb
+    ys, xs = np.nonzero(mask > 127)
+    if len(ys) == 0:
+        raise GeneratorError("the mask is empty: nothing to encode")
+    pad = int(margin * (max(np.ptp(ys), np.ptp(xs)) + 1))
+    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
+    return np.dstack([rgb[y0:y1, x0:x1, :3], mask[y0:y1, x0:x1]])
+
+
 class Generator:
     """Runs a generator's decoder (and encoder, if it has one) through onnxruntime."""
 

@@ -18,6 +18,7 @@ import numpy as np
 from desktop_app.core.generator import (
     Generator,
     MissingGeneratorMetadata,
+    cut_out,
     interpolate,
     save_frames,
     upscale,
@@ -84,7 +85,8 @@ def load_generator(req: LoadRequest, token: CancelToken) -> LoadResult:
 class EncodeRequest:
     generator: Generator
     path: Path | None = None
-    image: np.ndarray | None = None  # RGB or RGBA uint8 (e.g. the editor's cut-out)
+    image: np.ndarray | None = None  # RGB or RGBA uint8
+    mask: np.ndarray | None = None  # with ``image`` as the photo: the editor's cut-out mask
     name: str = ""
 
 
@@ -103,6 +105,8 @@ def encode(req: EncodeRequest, token: CancelToken) -> EncodeResult:
         loaded = load_image(req.path)
         image = loaded.rgb if loaded.alpha is None else np.dstack([loaded.rgb, loaded.alpha])
         name = name or req.path.name
+    elif req.mask is not None:
+        image = cut_out(image, req.mask)
     token.raise_if_cancelled()
     mean, logvar = req.generator.encode(image)
     return EncodeResult(mean, logvar, name or "image")

@@ -7,7 +7,7 @@ mouse move, and whatever the decoder has not started yet is simply replaced, so 
 follows the hand instead of replaying stale positions. Loading, encoding and file writing have
 their own workers, so none of them can delay a frame and none runs on the GUI thread.
 
-Dialogs go through ``ask_open`` / ``ask_save`` so tests can answer them without blocking.
+Dialogs go through ``ask_open`` / ``ask_save`` (see ``latent_dialogs``) so tests can answer them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -40,6 +39,7 @@ from desktop_app.core.generator import (
     save_point,
 )
 from desktop_app.ui import latent_jobs as jobs
+from desktop_app.ui.latent_dialogs import LatentDialogsMixin
 from desktop_app.ui.latent_interp import InterpolationBox
 from desktop_app.ui.latent_sliders import DirectionSliders
 from desktop_app.ui.latent_widgets import LatentImage, MessageBar, ThumbStrip
@@ -48,10 +48,9 @@ from desktop_app.ui.workers import LatestWinsWorker
 
 HISTORY = 24
 RANDOM_DIRECTIONS = 16
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
-class LatentPanel(QWidget):
+class LatentPanel(LatentDialogsMixin, QWidget):
     """Public API: ``load_model``, ``randomize``, ``set_slider``, ``encode_array``,
     ``encode_file``, ``save_image``, ``save_point_file``, ``load_point_file``, ``keep_point``,
     ``play``, ``export_frames``, ``shutdown``."""
@@ -309,12 +308,13 @@ class LatentPanel(QWidget):
         return "; ".join([origin, *moved])
 
     # -- encoder -------------------------------------------------------------------------------
-    def encode_array(self, image: np.ndarray, name: str = "cut-out") -> int | None:
-        """Start from the latent point of an RGB(A) uint8 image (e.g. the editor's cut-out)."""
+    def encode_array(self, image: np.ndarray, name: str = "cut-out", mask: np.ndarray | None = None) -> int | None:
+        """Start from the latent point of an RGB(A) uint8 image; with ``mask`` (the editor's
+        cut-out) the subject's bounding box is encoded, framed like the training images."""
         if self.generator is None or not self.generator.has_encoder:
             self._error("The current generator has no encoder; cannot encode images.")
             return None
-        return self.encoder.submit(jobs.EncodeRequest(self.generator, image=np.ascontiguousarray(image), name=name))
+        return self.encoder.submit(jobs.EncodeRequest(self.generator, image=image, mask=mask, name=name))
 
     def encode_file(self, path: str | Path) -> int | None:
         if self.generator is None or not self.generator.has_encoder:
@@ -367,38 +367,6 @@ class LatentPanel(QWidget):
                                      box.fps_box.value(), self.scale_box.value(), box.bounce.isChecked())
         self._say(f"Exporting {Path(target).name}…")
         return self.files.submit(job)
-
-    # -- dialogs (tests replace these two) -----------------------------------------------------
-    def ask_open(self, title: str, filter_: str) -> str:
-        return QFileDialog.getOpenFileName(self, title, "", filter_)[0]
-
-    def ask_save(self, title: str, name: str, filter_: str) -> str:
-        return QFileDialog.getSaveFileName(self, title, name, filter_)[0]
-
-    def _open_clicked(self) -> None:
-        if path := self.ask_open("Open generator", "ONNX models (*.onnx)"):
-            self.load_model(path)
-
-    def _encode_clicked(self) -> None:
-        if path := self.ask_open("Encode image", IMAGE_FILTER):
-            self.encode_file(path)
-
-    def _save_clicked(self) -> None:
-        if path := self.ask_save("Save image", "latent.png", "PNG (*.png);;WebP (*.webp);;JPEG (*.jpg)"):
-            self.save_image(path)
-
-    def _save_point_clicked(self) -> None:
-        if self.generator is not None and (path := self.ask_save("Save latent point", "point.json", "JSON (*.json)")):
-            self.save_point_file(path)
-
-    def _load_point_clicked(self) -> None:
-        if self.generator is not None and (path := self.ask_open("Load latent point", "JSON (*.json)")):
-            self.load_point_file(path)
-
-    def _export_clicked(self) -> None:
-        if path := self.ask_save("Export frames", "interpolation.webp",
-                                 "Animated WebP (*.webp);;GIF (*.gif);;Folder of PNGs (*)"):
-            self.export_frames(path)
 
     # -- messages and shutdown -----------------------------------------------------------------
     def _say(self, text: str) -> None:

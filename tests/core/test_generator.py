@@ -206,3 +206,15 @@ def test_frames_and_upscale(tmp_path: Path) -> None:
         (anim,) = save_frames(frames, tmp_path / f"anim{suffix}", fps=10, factor=2)
         with Image.open(anim) as im:
             assert im.n_frames == 5 and im.size == (8, 8)
+
+
+def test_cut_out_frames_the_subject() -> None:
+    from desktop_app.core.generator import cut_out
+
+    rgb = np.zeros((100, 200, 3), np.uint8)
+    mask = np.zeros((100, 200), np.uint8)
+    mask[40:60, 100:150] = 255
+    rgba = cut_out(rgb, mask, margin=0.1)
+    assert rgba.shape == (20 + 10, 50 + 10, 4) and rgba[..., 3].max() == 255
+    with pytest.raises(GeneratorError, match="empty"):
+        cut_out(rgb, np.zeros_like(mask))

@@ -217,3 +217,20 @@ def test_real_generator_screenshot(qtbot, tmp_path: Path) -> None:
     assert panel.grab().save(str(out / "latent-panel.png"))
     assert isinstance(Generator(path).decode(panel.current_z()), np.ndarray)
     panel.shutdown()
+
+
+def test_buttons_go_through_dialog_hooks(qtbot, panel: LatentPanel, tmp_path: Path, monkeypatch) -> None:
+    answers = {"save": str(tmp_path / "via-button.json"), "open": ""}
+    monkeypatch.setattr(panel, "ask_save", lambda *a: answers["save"])
+    monkeypatch.setattr(panel, "ask_open", lambda *a: answers["open"])
+    panel.set_seed(21)
+    panel.save_point_button.click()
+    assert (tmp_path / "via-button.json").is_file()
+    panel.set_seed(22)
+    answers["open"] = answers["save"]
+    panel.load_point_button.click()
+    assert panel.point.seed == 21
+    answers["save"] = ""  # cancelled dialog: nothing happens
+    panel.save_button.click()
+    assert not panel.files.busy and not panel.errors
+    render_done(qtbot, panel)
