@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QPixmap
@@ -36,6 +35,14 @@ STATUS_LABELS = {QUEUED: "Queued", RUNNING: "Running…", DONE: "Done", SKIPPED:
 STATUS_COLOURS = {FAILED: QColor(200, 40, 40), DONE: QColor(30, 130, 60), RUNNING: QColor(30, 90, 200),
                   SKIPPED: QColor(120, 120, 120), CANCELLED: QColor(150, 110, 20)}  # fmt: skip
 _STATUS_ORDER = {s: i for i, s in enumerate(STATUSES)}
+_BRUSHES = {status: QBrush(colour) for status, colour in STATUS_COLOURS.items()}
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_DISPLAY, _DECORATION, _FOREGROUND, _ALIGN, _SORT, _STATUS, _TOOLTIP = range(7)
+_ROLES = {
+    int(Qt.ItemDataRole.DisplayRole.value): _DISPLAY, int(Qt.ItemDataRole.DecorationRole.value): _DECORATION,
+    int(Qt.ItemDataRole.ForegroundRole.value): _FOREGROUND, int(Qt.ItemDataRole.TextAlignmentRole.value): _ALIGN,
+    int(SORT_ROLE): _SORT, int(STATUS_ROLE): _STATUS, int(Qt.ItemDataRole.ToolTipRole.value): _TOOLTIP,
+}  # fmt: skip
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -144,33 +151,36 @@ class QueueModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        # Called ~600 times per repaint, each a Python call that may wait for the GIL while the
+        # batch runs: roles we do not answer return before touching the index.
+        kind = _ROLES.get(role)
+        if kind is None or not index.isValid():
             return None
         it = self.items[index.row()]
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if kind == _DISPLAY:
             return self._display(it, col)
-        if role == SORT_ROLE:
+        if kind == _DECORATION:
+            return self._thumbnail(it) if col == COL_THUMB and self._thumbnail is not None else None
+        if kind == _FOREGROUND:
+            if col == COL_STATUS or (col == COL_DETAILS and it.reason):
+                return _BRUSHES.get(it.status)
+            return None
+        if kind == _ALIGN:
+            return _RIGHT if col in (COL_SIZE, COL_TIME) else None
+        if kind == _SORT:
             return self._sort_key(it, col)
-        if role == STATUS_ROLE:
+        if kind == _STATUS:
             return it.status
-        if role == Qt.ItemDataRole.DecorationRole and col == COL_THUMB and self._thumbnail is not None:
-            return self._thumbnail(it)
-        if role == Qt.ItemDataRole.ForegroundRole and (col == COL_STATUS or (col == COL_DETAILS and it.reason)):
-            colour = STATUS_COLOURS.get(it.status)
-            return QBrush(colour) if colour is not None else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(it)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_SIZE, COL_TIME):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return self._tooltip(it)
 
     @staticmethod
     def _display(it: QueueItem, col: int) -> str | None:
         if col == COL_NAME:
             return it.source.name
         if col == COL_FOLDER:
-            return "" if it.rel == Path() else str(it.rel)
+            folder = str(it.rel)  # str() of a Path is cached; comparing Paths is not cheap
+            return "" if folder == "." else folder
         if col == COL_SIZE:
             return human_size(it.size) if it.size else ""
         if col == COL_STATUS:
@@ -189,7 +199,7 @@ class QueueModel(QAbstractTableModel):
             return it.reason.removeprefix(f"{it.source}: ")
         parts = []
         if it.status == DONE and it.output is not None:
-            parts.append(f"→ {it.output.name if it.rel == Path() else it.rel / it.output.name}")
+            parts.append(f"→ {it.output.name if str(it.rel) == '.' else it.rel / it.output.name}")
         return "; ".join([*parts, *it.warnings])
 
     @staticmethod

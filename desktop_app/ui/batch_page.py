@@ -302,6 +302,17 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.thumbs.forget(items)
         return self.model.remove_rows(r for r in (self.model.row_of(it) for it in items) if r is not None)
 
+    def requeue_selected(self) -> int:
+        """Queue finished rows again, e.g. to redo them with other options (with Overwrite)."""
+        if self.running:
+            return 0
+        items = [it for it in self.selected_items() if not it.permanent_skip and it.status != QUEUED]
+        for it in items:
+            it.reset()
+        self.model.refresh(items)
+        self._update_controls()
+        return len(items)
+
     def clear(self) -> None:
         if not self.running:
             self.model.clear()
@@ -328,8 +339,8 @@ class BatchPage(BatchLayoutMixin, QWidget):
         menu.addAction("Open in editor", self.open_selected_in_editor)
         menu.addAction("Show in folder", self.show_selected_in_folder)
         menu.addSeparator()
-        remove = menu.addAction("Remove from queue", self.remove_selected)
-        remove.setEnabled(not self.running)
+        for text, slot in (("Queue again", self.requeue_selected), ("Remove from queue", self.remove_selected)):
+            menu.addAction(text, slot).setEnabled(not self.running)
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def set_filter(self, status: str) -> None:

@@ -278,3 +278,38 @@ def test_thumbnails_are_lazy_and_cached(qtbot, make_page, tmp_path: Path) -> Non
     page.table.scrollToTop()  # cached: nothing decoded again
     qtbot.wait(200)
     assert page.thumbs.made == made
+
+
+def test_without_a_model_start_explains_and_rows_stay_queued(qtbot, models_env: Path, tmp_path: Path) -> None:
+    save(tmp_path / "in" / "a.png")
+    page = BatchPage()  # the real default: options' model, else the embedded default (none here)
+    qtbot.addWidget(page)
+    try:
+        page.options_panel.set_output_dir(tmp_path / "out")
+        add_and_wait(qtbot, page, [tmp_path / "in"])
+        qtbot.waitUntil(lambda: not page.runner.busy, timeout=WAIT_MS)  # the warm-up fails quietly
+        assert page.start()
+        qtbot.waitUntil(lambda: not page.running, timeout=WAIT_MS)
+        assert "could not run" in page.banner.text() and "model" in page.banner.text().lower()
+        assert [it.status for it in page.model.items] == [QUEUED] and page.start_button.isEnabled()
+        assert not (tmp_path / "out").exists()
+    finally:
+        page.shutdown()
+
+
+def test_queue_again_with_overwrite_redoes_done_rows(qtbot, make_page, tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    save(src / "a.png")
+    save(src / "b.png", seed=1)
+    page = make_page()
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    run_and_wait(qtbot, page)
+    stamp = (out / "a.png").stat().st_mtime_ns
+    page.table.selectRow(0)
+    assert page.requeue_selected() == 1 and page.model.items[0].status == QUEUED
+    page.options_panel.existing.setCurrentIndex(1)  # Overwrite
+    time.sleep(0.01)
+    outcome = run_and_wait(qtbot, page)
+    assert outcome.processed == 1 and (out / "a.png").stat().st_mtime_ns != stamp
+    assert json.loads((out / REPORT_NAME).read_text())["options"]["overwrite"] is True
