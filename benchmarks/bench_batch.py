@@ -230,6 +230,8 @@ def gui_run(model: Path, work: Path, n: int) -> dict:
     assert outcome is not None
     rss, peak = _rss()
     samples["end"] = {"rss_mb": round(rss, 1), "peak_mb": round(peak, 1), "done": page.progress.value()}
+    if page.progress.value() >= 1000 and "1000" not in samples:  # the last photos landed with the final update
+        samples["1000"] = samples["end"]
     sorted_gaps = sorted(gaps)
     result = {
         "photos": n, "scan_s": round(scan_s, 2), "warm_up_s": round(warm_s, 2),
@@ -298,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
                 ("model updates (dataChanged) per second", f"{gui['model_updates_per_s']:.1f}"),
                 ("thumbnails decoded", str(gui["thumbnails_made"])),
             ]  # fmt: skip
-            for key, sample in gui["rss"].items():
+            for key in ("start", "100", "1000", "end"):
+                if key not in gui["rss"]:
+                    continue
+                sample = gui["rss"][key]
                 rows.append((f"RSS at {key}", f"{sample['rss_mb']:.0f} MB (peak so far {sample['peak_mb']:.0f} MB)"))
             for label, value in rows:
                 print(f"  {label:42s} {value}")
