@@ -179,10 +179,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from desktop_app.core.generator import Generator, find_generator
 
     gen = Generator(find_generator(args.model))
+    space = gen.info.space
+    fitted = args.prior == "fitted" and space.has_fit
+    fit = (space.mean, space.fit_directions, space.fit_sigmas) if fitted else None
     grid = sample_grid(gen.decode_batch, gen.info.latent_size, args.n, seed=args.seed,
-                       temperature=args.temperature, scale=args.scale)
+                       temperature=args.temperature, scale=args.scale, fit=fit)
     path = save_png(grid, args.out)
-    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, seed {args.seed}, T={args.temperature})")
+    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, "
+          f"{'data-fit' if fitted else 'N(0, I)'} prior, seed {args.seed}, T={args.temperature})")
     return 0
 
 
@@ -230,6 +234,8 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--scale", type=int, default=1, help="integer upscale of each cell")
+    p.add_argument("--prior", choices=("fitted", "standard"), default="fitted",
+                   help="sample from the Gaussian fitted to the data (default) or from N(0, I)")
     return gen
 
 

@@ -73,7 +73,7 @@ def _round(values, digits: int = 6):
     return float(f"{values:.{digits}g}")
 
 
-def latent_extra(ckpt: dict, model: VAE, dirs: Directions, pair: dict[str, str]) -> dict:
+def latent_extra(ckpt: dict, model: VAE, dirs: Directions, fit: Directions, pair: dict[str, str]) -> dict:
     cfg = model.cfg
     task = ckpt.get("task_config", {})
     return {
@@ -87,6 +87,8 @@ def latent_extra(ckpt: dict, model: VAE, dirs: Directions, pair: dict[str, str])
         "sigmas": _round(dirs.sigmas),
         "explained_variance": _round(dirs.explained, 4),
         "direction_source": "PCA of posterior means over the training split",
+        "fit_directions": _round(fit.vectors, 5),  # all components: a Gaussian fit of the data for sampling
+        "fit_sigmas": _round(fit.sigmas),
         **pair,
         "architecture": "convolutional VAE (residual conv-BN-SiLU, nearest upsampling)",
         "parameters": count_parameters(model),
@@ -119,7 +121,8 @@ def export_vae(
     images, stems = load_emoji(data or task["data"], model.cfg.size, limit=task.get("limit", 0))
     train_idx, val_idx = split(stems, task.get("val_fraction", 0.1))
     _, train_means = reconstruct(model, images[train_idx])
-    dirs = pca_directions(train_means, k)
+    fit = pca_directions(train_means, model.cfg.latent)
+    dirs = Directions(fit.mean, fit.vectors[:k], fit.sigmas[:k], fit.explained[:k])
     metrics = {key: round(v, 4) for key, v in evaluate_vae(model, images[val_idx]).items()}
     metrics["validation_images"] = len(val_idx)
 
@@ -137,12 +140,12 @@ def export_vae(
     dec_meta = {
         **common, meta.KEY_KIND: meta.KIND_GENERATOR_DECODER,
         meta.KEY_OUTPUT_MEANING: "RGB image in [0,1], N x 3 x H x W, on a white background",
-        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, {"encoder": enc_path.name})),
+        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, fit, {"encoder": enc_path.name})),
     }
     enc_meta = {
         **common, meta.KEY_KIND: meta.KIND_GENERATOR_ENCODER,
         meta.KEY_OUTPUT_MEANING: "posterior mean and log-variance of z, N x latent each; input RGB in [0,1]",
-        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, {"decoder": dec_path.name})),
+        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, fit, {"decoder": dec_path.name})),
     }
     z = torch.randn(2, model.cfg.latent)
     x = torch.rand(2, 3, model.cfg.size, model.cfg.size)
@@ -159,7 +162,7 @@ def export_vae(
         "explained_top": _round(dirs.explained[:8], 3), "sigmas_top": _round(dirs.sigmas[:8], 3),
     }
     fig_dir = Path(figures) if figures else Path(ckpt_path).parent / "figures"
-    report["figures"] = str(write_figures(dec_path, fig_dir, images[val_idx], model, dirs))
+    report["figures"] = str(write_figures(dec_path, fig_dir, images[val_idx], model, dirs, fit))
     report["seconds"] = round(time.time() - t0, 1)
     return report
 
@@ -171,12 +174,17 @@ def _logvar_parity(encoder: nn.Module, x: torch.Tensor, path: Path) -> float:
     return float(np.abs(session.run(["logvar"], {"image": x.numpy()})[0] - expected).max())
 
 
-def write_figures(dec_path: Path, out_dir: Path, val_images: np.ndarray, model: VAE, dirs: Directions) -> Path:
-    """samples.png, reconstructions.png (validation) and sweep-NN.png / sweeps.png via ONNX."""
+def write_figures(
+    dec_path: Path, out_dir: Path, val_images: np.ndarray, model: VAE, dirs: Directions, fit: Directions
+) -> Path:
+    """samples.png (data fit), samples-prior.png (N(0, I)), reconstructions.png (validation) and
+    sweep-NN.png / sweeps.png, all decoded by the exported ONNX file."""
     decode = _decode_fn(dec_path)
     latent = model.cfg.latent
-    save_png(sample_grid(decode, latent, 64, seed=0), out_dir / "samples.png")
-    save_png(sample_grid(decode, latent, 64, seed=0, temperature=0.7), out_dir / "samples-t0.7.png")
+    gauss = (np.asarray(fit.mean), np.asarray(fit.vectors), np.asarray(fit.sigmas))
+    save_png(sample_grid(decode, latent, 64, seed=0, fit=gauss), out_dir / "samples.png")
+    save_png(sample_grid(decode, latent, 64, seed=0, temperature=0.7, fit=gauss), out_dir / "samples-t0.7.png")
+    save_png(sample_grid(decode, latent, 64, seed=0), out_dir / "samples-prior.png")
     pick = np.linspace(0, len(val_images) - 1, min(32, len(val_images))).astype(int)
     recons, val_means = reconstruct(model, val_images[pick])
     save_png(recon_grid(val_images[pick], recons, cols=8), out_dir / "reconstructions.png")

@@ -39,10 +39,14 @@ def save_png(array: np.ndarray, path: str | Path) -> Path:
 
 
 def sample_grid(decode: Decode, latent: int, n: int = 64, seed: int = 0, temperature: float = 1.0,
-                scale: int = 1) -> np.ndarray:
-    """Decode ``n`` draws from N(0, temperature^2 I) into a square-ish grid."""
-    z = np.random.default_rng(seed).standard_normal((n, latent)).astype(np.float32) * temperature
-    return tile(decode(z), cols=int(np.ceil(np.sqrt(n))), scale=scale)
+                scale: int = 1, fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Decode ``n`` draws into a square-ish grid: from N(0, T^2 I), or with ``fit`` = (mean,
+    vectors, sigmas) from that Gaussian (mean + sum_k T eps_k sigma_k v_k)."""
+    z = np.random.default_rng(seed).standard_normal((n, latent)) * temperature
+    if fit is not None:
+        mean, vectors, sigmas = fit
+        z = mean + (z[:, : len(sigmas)] * sigmas) @ vectors
+    return tile(decode(z.astype(np.float32)), cols=int(np.ceil(np.sqrt(n))), scale=scale)
 
 
 def recon_grid(originals: np.ndarray, recons: np.ndarray, cols: int = 8, scale: int = 1) -> np.ndarray:

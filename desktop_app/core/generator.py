@@ -24,7 +24,7 @@ from PIL import Image
 
 from desktop_app.core import model_meta as mm
 from desktop_app.core.errors import ImageSaveError, ModelError
-from desktop_app.core.imageio import write_bytes_atomic
+from desktop_app.core.imageio import save_image_atomic, write_bytes_atomic
 from desktop_app.core.models import models_dir
 from desktop_app.core.onnx_inspect import ModelHeader, read_header
 from desktop_app.core.session import get_session
@@ -55,6 +55,8 @@ class LatentSpace:
     sigmas: np.ndarray  # (K,)
     explained: tuple[float, ...] = ()
     synthetic: bool = False  # random directions, not learned from data
+    fit_directions: np.ndarray | None = None  # all principal directions (D x D) of the data...
+    fit_sigmas: np.ndarray | None = None  # ...and their standard deviations: a Gaussian fit
 
     @property
     def size(self) -> int:
@@ -72,6 +74,22 @@ class LatentSpace:
                 z += v * self.sigmas[k] * self.directions[k]
         return z
 
+    @property
+    def has_fit(self) -> bool:
+        return self.fit_sigmas is not None
+
+    def sample(self, seed: int, temperature: float = 1.0, fitted: bool = True) -> np.ndarray:
+        """A reproducible random point: from the VAE's prior N(0, T² I), or (``fitted``, when the
+        model has it) from the Gaussian fitted to the encoded training set. The encoder's means
+        often spread far wider than the prior, so prior samples crowd round the blurry centre;
+        samples from the fit look like the data (ex-post density estimation, Ghosh et al. 2020).
+        """
+        eps = sample_prior(self.size, seed, temperature)
+        if not fitted or self.fit_sigmas is None or self.fit_directions is None:
+            return eps
+        k = len(self.fit_sigmas)
+        return self.mean + (eps[:k] * self.fit_sigmas) @ self.fit_directions
+
     @classmethod
     def random(cls, size: int, count: int = 16, seed: int = 0) -> LatentSpace:
         """``count`` random orthonormal directions (QR of a Gaussian matrix), sigma 1, mean 0."""
@@ -87,11 +105,16 @@ class LatentSpace:
             mean = np.asarray(extra.get("latent_mean", [0.0] * size), np.float64)
             dirs = np.asarray(extra["directions"], np.float64).reshape(-1, size)
             sigmas = np.asarray(extra["sigmas"], np.float64)
+            fit_s = np.asarray(extra["fit_sigmas"], np.float64) if "fit_sigmas" in extra else None
+            fit_d = np.asarray(extra["fit_directions"], np.float64).reshape(-1, size) if fit_s is not None else None
         except (KeyError, TypeError, ValueError) as exc:
             raise GeneratorError(f"{where}: latent metadata is incomplete or malformed ({exc})") from exc
-        if mean.shape != (size,) or sigmas.shape != (dirs.shape[0],):
+        if mean.shape != (size,) or sigmas.shape != (dirs.shape[0],) or (
+            fit_s is not None and fit_d is not None and fit_s.shape != (fit_d.shape[0],)
+        ):
             raise GeneratorError(f"{where}: latent metadata sizes disagree (mean, directions, sigmas)")
-        return cls(mean, dirs, sigmas, tuple(float(e) for e in extra.get("explained_variance", ())))
+        explained = tuple(float(e) for e in extra.get("explained_variance", ()))
+        return cls(mean, dirs, sigmas, explained, fit_directions=fit_d, fit_sigmas=fit_s)
 
 
 @dataclass(frozen=True)
@@ -118,12 +141,9 @@ class GeneratorInfo:
 
 def _vector_size(header: ModelHeader) -> int | None:
     """D if the graph takes exactly one float vector (N x D or D) with a fixed D."""
-    if len(header.inputs) != 1 or header.inputs[0].shape is None:
-        return None
-    shape = header.inputs[0].shape
-    if len(shape) in (1, 2) and isinstance(shape[-1], int) and shape[-1] > 0:
-        return int(shape[-1])
-    return None
+    shape = header.inputs[0].shape if len(header.inputs) == 1 else None
+    ok = shape is not None and len(shape) in (1, 2) and isinstance(shape[-1], int) and shape[-1] > 0
+    return int(shape[-1]) if ok else None
 
 
 def read_generator_info(path: str | Path, random_directions: int = 0, seed: int = 0) -> GeneratorInfo:
@@ -312,9 +332,13 @@ class LatentPoint:
     seed: int | None = None
     temperature: float = 1.0
     origin: str = "seed"  # seed | mean | encoded | loaded | interpolated
+    fitted: bool = True  # with a seed: drawn from the data fit (True) or from N(0, I)
 
     def z(self, space: LatentSpace) -> np.ndarray:
         return space.move(self.base, self.values)
+
+    def copy(self) -> LatentPoint:
+        return replace(self, base=self.base.copy(), values=self.values.copy())
 
     def to_json(self, info: GeneratorInfo) -> str:
         return json.dumps({
@@ -322,6 +346,7 @@ class LatentPoint:
             "latent_size": info.latent_size, "z": self.z(info.space).tolist(), "base": self.base.tolist(),
             "sliders": self.values.tolist(), "sigmas": info.space.sigmas.tolist(),
             "seed": self.seed, "temperature": self.temperature, "origin": self.origin,
+            "prior": "fitted" if self.fitted else "standard",
         }, indent=1)
 
     @classmethod
@@ -341,7 +366,8 @@ class LatentPoint:
         if values.shape != (info.space.count,) or base.shape != z.shape or data.get("model") != info.name:
             base, values = z, np.zeros(info.space.count)  # other directions: keep the place, zero the sliders
         seed = data.get("seed")
-        return cls(base, values, None if seed is None else int(seed), float(data.get("temperature", 1.0)), "loaded")
+        return cls(base, values, None if seed is None else int(seed), float(data.get("temperature", 1.0)),
+                   "loaded", data.get("prior", "fitted") == "fitted")
 
 
 def save_point(path: str | Path, point: LatentPoint, info: GeneratorInfo) -> Path:
@@ -366,25 +392,17 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
 def save_frames(frames: list[np.ndarray], target: str | Path, fps: float = 12.0, factor: int = 1) -> list[Path]:
     """Write frames as an animated GIF/WebP (by suffix) or as numbered PNGs into a folder."""
     target = Path(target)
-    images = [Image.fromarray(upscale(f, factor)) for f in frames]
-    if not images:
+    if not frames:
         raise ImageSaveError("no frames to save")
+    if target.suffix.lower() not in ANIMATION_SUFFIXES:
+        return [save_image_atomic(target / f"frame-{i:03d}.png", upscale(f, factor)) for i, f in enumerate(frames)]
     try:
-        if target.suffix.lower() in ANIMATION_SUFFIXES:
-            buf = io.BytesIO()
-            duration = max(20, round(1000 / fps))
-            kwargs = {"lossless": True} if target.suffix.lower() == ".webp" else {"optimize": False}
-            images[0].save(buf, format=target.suffix[1:].upper(), save_all=True, append_images=images[1:],
-                           duration=duration, loop=0, **kwargs)
-            write_bytes_atomic(target, buf.getvalue())
-            return [target]
-        target.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for i, im in enumerate(images):
-            buf = io.BytesIO()
-            im.save(buf, format="PNG")
-            paths.append(target / f"frame-{i:03d}.png")
-            write_bytes_atomic(paths[-1], buf.getvalue())
-        return paths
+        images = [Image.fromarray(upscale(f, factor)) for f in frames]
+        buf = io.BytesIO()
+        kwargs = {"lossless": True} if target.suffix.lower() == ".webp" else {"optimize": False}
+        images[0].save(buf, format=target.suffix[1:].upper(), save_all=True, append_images=images[1:],
+                       duration=max(20, round(1000 / fps)), loop=0, **kwargs)
+        write_bytes_atomic(target, buf.getvalue())
+        return [target]
     except OSError as exc:
         raise ImageSaveError(f"{target}: cannot write ({exc.strerror or exc})") from exc

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
@@ -35,7 +36,6 @@ from desktop_app.core.generator import (
     LatentPoint,
     default_generator_path,
     load_point,
-    sample_prior,
     save_point,
 )
 from desktop_app.ui import latent_jobs as jobs
@@ -110,16 +110,21 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.temperature.setValue(1.0)
         self.temperature.setPrefix("T ")
         self.temperature.setToolTip("Temperature: scales the random draw (lower = closer to typical)")
+        self.prior_box = QComboBox()
+        self.prior_box.addItems(["data fit", "N(0, I)"])
+        self.prior_box.setToolTip("Draw from the Gaussian fitted to the encoded training images (looks like the "
+                                  "data), or from the VAE's own prior N(0, I)")
         self.random_button = QPushButton("Randomize")
         self.mean_button = QPushButton("Mean")
         self.mean_button.setToolTip("The centre of the training data in latent space")
-        self.history = ThumbStrip(48, HISTORY)
+        self.history = ThumbStrip(48, HISTORY, captions=False)
         self.history.setToolTip("Recent images: click one to go back to it")
         self.sliders = DirectionSliders()
         self.interp = InterpolationBox()
 
         seed_row = QHBoxLayout()
-        for w in (QLabel("Seed"), self.seed_box, self.temperature, self.random_button, self.mean_button):
+        for w in (QLabel("Seed"), self.seed_box, self.temperature, self.prior_box, self.random_button,
+                  self.mean_button):
             seed_row.addWidget(w)
         file_row = QGridLayout()
         for i, w in enumerate((self.open_button, self.encode_button, self.save_point_button,
@@ -167,6 +172,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.mean_button.clicked.connect(self.go_to_mean)
         self.seed_box.editingFinished.connect(lambda: self.set_seed(self.seed_box.value()))
         self.temperature.editingFinished.connect(lambda: self.set_seed(self.seed_box.value()))
+        self.prior_box.activated.connect(lambda _i: self.set_seed(self.seed_box.value()))
         self.history.picked.connect(self.go_to)
         self.interp.picked.connect(self.go_to)
         self.interp.keep_requested.connect(self.keep_point)
@@ -201,6 +207,8 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.interp.reset(info.space)
         self.sliders.set_count(info.space.count, self._load_names(), info.space.explained)
         self.history.clear_all()
+        self.prior_box.setCurrentIndex(0 if info.space.has_fit else 1)
+        self.prior_box.setEnabled(info.space.has_fit)
         self.encode_button.setEnabled(gen.has_encoder)
         self.encode_button.setToolTip("" if gen.has_encoder else "This generator has no encoder file")
         metrics = ", ".join(f"{k} {v:.3g}" for k, v in info.metrics.items() if k in ("psnr", "ssim"))
@@ -255,8 +263,10 @@ class LatentPanel(LatentDialogsMixin, QWidget):
             return
         self.seed_box.setValue(seed)
         t = float(self.temperature.value())
-        base = sample_prior(self.generator.info.latent_size, seed, t)
-        self._set_point(LatentPoint(base, np.zeros(self.sliders.count), seed, t, "seed"))
+        space = self.generator.info.space
+        fitted = space.has_fit and self.prior_box.currentIndex() == 0
+        base = space.sample(seed, t, fitted)
+        self._set_point(LatentPoint(base, np.zeros(self.sliders.count), seed, t, "seed", fitted))
 
     def go_to_mean(self) -> None:
         if self.generator is not None:
@@ -265,8 +275,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
 
     def go_to(self, point: LatentPoint) -> None:
         """Jump to a point from the history or the kept points (its sliders come back too)."""
-        self._set_point(LatentPoint(point.base.copy(), point.values.copy(), point.seed,
-                                    point.temperature, point.origin), history=False)
+        self._set_point(point.copy(), history=False)
 
     def _set_point(self, point: LatentPoint, history: bool = True) -> None:
         self.interp.stop()
@@ -292,9 +301,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.timing.setText(f"decoder {result.ms:.1f} ms · |z| {np.linalg.norm(result.z):.2f}")
         if self._history_pending and result.serial == self._serial and not self.interp.playing:
             self._history_pending = False
-            p = self.point
-            self.history.add(result.image, LatentPoint(p.base.copy(), p.values.copy(), p.seed,
-                                                       p.temperature, p.origin), self._describe(p))
+            self.history.add(result.image, self.point.copy(), self._describe(self.point))
         self.image_ready.emit(result.image)
 
     def _mark_history(self) -> None:
@@ -304,7 +311,8 @@ class LatentPanel(LatentDialogsMixin, QWidget):
 
     def _describe(self, p: LatentPoint) -> str:
         moved = [f"{self.sliders.label(k)} {v:+.1f}" for k, v in enumerate(p.values) if v]
-        origin = f"seed {p.seed} T {p.temperature:.1f}" if p.seed is not None else p.origin
+        prior = "" if p.fitted else " N(0,I)"
+        origin = f"seed {p.seed} T {p.temperature:.1f}{prior}" if p.seed is not None else p.origin
         return "; ".join([origin, *moved])
 
     # -- encoder -------------------------------------------------------------------------------
@@ -351,8 +359,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
     def keep_point(self) -> None:
         """Add the current point to the kept points (the ends of an interpolation)."""
         if self.generator is not None and self.image is not None:
-            p = self.point
-            self.interp.keep(self.image, LatentPoint(p.base.copy(), p.values.copy(), p.seed, p.temperature, p.origin))
+            self.interp.keep(self.image, self.point.copy())
 
     def play(self) -> None:
         self.interp.play()

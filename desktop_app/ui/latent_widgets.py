@@ -72,22 +72,23 @@ class ThumbStrip(QListWidget):
 
     picked = Signal(object)
 
-    def __init__(self, icon: int = 48, limit: int = 0, parent: QWidget | None = None) -> None:
+    def __init__(self, icon: int = 48, limit: int = 0, captions: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.limit = limit
+        self.limit, self.captions = limit, captions
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(False)
         self.setMovement(QListView.Movement.Static)
         self.setIconSize(QSize(icon, icon))
-        self.setFixedHeight(icon + 34)
+        self.setFixedHeight(icon + (34 if captions else 18))
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSpacing(2)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.payloads: list[Any] = []
         self.itemClicked.connect(lambda item: self.picked.emit(self.payloads[self.row(item)]))
 
     def add(self, rgb: np.ndarray, payload: Any, text: str = "", newest_first: bool = True) -> None:
-        item = QListWidgetItem(QIcon(to_pixmap(rgb, self.iconSize().width())), text)
+        item = QListWidgetItem(QIcon(to_pixmap(rgb, self.iconSize().width())), text if self.captions else "")
         item.setToolTip(text)
         if newest_first:
             self.insertItem(0, item)

@@ -218,3 +218,14 @@ def test_cut_out_frames_the_subject() -> None:
     assert rgba.shape == (20 + 10, 50 + 10, 4) and rgba[..., 3].max() == 255
     with pytest.raises(GeneratorError, match="empty"):
         cut_out(rgb, np.zeros_like(mask))
+
+
+def test_sampling_from_the_data_fit() -> None:
+    space = LatentSpace.random(D, 3, seed=1)
+    fit_d = LatentSpace.random(D, D, seed=2).directions
+    fit_s = np.linspace(3.0, 0.1, D)
+    fitted = LatentSpace(np.full(D, 0.5), space.directions, space.sigmas, fit_directions=fit_d, fit_sigmas=fit_s)
+    eps = sample_prior(D, 4, 0.8)
+    np.testing.assert_allclose(fitted.sample(4, 0.8), 0.5 + (eps * fit_s) @ fit_d)
+    np.testing.assert_array_equal(fitted.sample(4, 0.8, fitted=False), eps)
+    np.testing.assert_array_equal(space.sample(4, 0.8), eps)  # no fit in the file: the prior
