@@ -39,8 +39,13 @@ def load_gt(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iou_curve(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray,
-              max_clicks: int = MAX_CLICKS, stop_at: float = 1.01) -> tuple[list[float], float]:
-    """IoU after each click (1..max_clicks) and the mean seconds per click."""
+              max_clicks: int = MAX_CLICKS, stop_at: float = 1.01, min_clicks: int = 5) -> tuple[list[float], float]:
+    """IoU after each click (1..max_clicks) and the mean seconds per click.
+
+    With ``stop_at`` <= 1, clicking stops once IoU >= stop_at and at least ``min_clicks`` were
+    made; the rest of the curve repeats the last IoU. NoC at thresholds <= stop_at and the
+    IoU after 1..min_clicks clicks are unaffected; only the tail of the curve is estimated.
+    """
     clicks: list[Click] = []
     prob = None
     pred = np.zeros_like(gt)
@@ -56,7 +61,7 @@ def iou_curve(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.ndar
         spent += time.perf_counter() - t
         pred = prob > 0.5
         ious.append(masked_iou(pred, gt, ignore))
-        if ious[-1] >= stop_at:
+        if ious[-1] >= stop_at and len(ious) >= min_clicks:
             ious += [ious[-1]] * (max_clicks - len(ious))
             break
     return ious, spent / max(1, len(clicks))
@@ -88,19 +93,20 @@ class NocResult:
         }
 
 
-def evaluate_clicks(predict: Predict, data: str, limit: int = 0) -> dict[str, float]:
+def evaluate_clicks(predict: Predict, data: str, limit: int = 0, stop_at: float = 0.90) -> dict[str, float]:
+    """NoC@85/90, IoU@1/3/5 and ms per click over a folder (early stop, see ``iou_curve``)."""
     result = NocResult()
     for img_path, mask_path in list_pairs(data)[: limit or None]:
         rgb = read_rgb(img_path)
         gt, ignore = load_gt(mask_path)
-        ious, sec = iou_curve(predict, rgb, gt, ignore)
+        ious, sec = iou_curve(predict, rgb, gt, ignore, stop_at=stop_at)
         result.curves.append(ious)
         result.seconds.append(sec)
     return result.summary()
 
 
 def grabcut_predict(rgb: np.ndarray, clicks: list[Click], prev: np.ndarray | None,
-                    radius: int = 5, max_side: int = 400) -> np.ndarray:
+                    radius: int = 5, max_side: int = 320) -> np.ndarray:
     """GrabCut seeded by clicks: disks are hard labels, the area near positives is probable FG."""
     h, w = rgb.shape[:2]
     s = min(1.0, max_side / max(h, w))

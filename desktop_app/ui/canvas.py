@@ -229,9 +229,11 @@ class ImageCanvas(CanvasDrawing, QWidget):
                 self._draw_divider(p, split_x)
             else:
                 self._draw_mode(p, area)
-        if self.tool is not None and self._hover is not None:
+        if self.tool is not None:
             p.setClipping(False)
-            self.tool.paint_overlay(self, p, self._hover)
+            self.tool.paint_marks(self, p)
+            if self._hover is not None:
+                self.tool.paint_overlay(self, p, self._hover)
         p.end()
 
     def divider_x(self) -> float:
@@ -258,9 +260,18 @@ class ImageCanvas(CanvasDrawing, QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif button == Qt.MouseButton.LeftButton and self._over_divider(pos):
             self._dragging_divider = True
-        elif button == Qt.MouseButton.LeftButton and self.tool is not None and self._levels:
+        elif self._tool_takes(button):
             self.tool.press(self, self.map_to_image(pos), event)
         event.accept()
+
+    def _tool_takes(self, button: Qt.MouseButton) -> bool:
+        """Left presses go to the active tool; right presses only to tools that ask for them
+        (the Clicks tool's "not the subject" click)."""
+        if self.tool is None or not self._levels:
+            return False
+        if button == Qt.MouseButton.RightButton:
+            return bool(getattr(self.tool, "accepts_right_button", False))
+        return button == Qt.MouseButton.LeftButton
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()

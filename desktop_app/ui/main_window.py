@@ -27,6 +27,7 @@ from superqt import QCollapsible
 
 from desktop_app.ui.batch_window import BatchWindowMixin
 from desktop_app.ui.canvas import ImageCanvas, ViewMode
+from desktop_app.ui.click_tool import ClickToolMixin
 from desktop_app.ui.editor import EditorController
 from desktop_app.ui.file_actions import FileActionsMixin
 from desktop_app.ui.model_chooser import ModelChooser
@@ -36,7 +37,7 @@ from desktop_app.ui.tools import BrushSettings, BrushTool, CanvasTool
 from desktop_app.ui.window_state import WindowStateMixin
 
 
-class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, QMainWindow):
+class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickToolMixin, QMainWindow):
     """Seed Studio's editor window."""
 
     def __init__(self) -> None:
@@ -58,6 +59,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, QMainWind
         self._build_tools()
         self._build_panels()
         self._build_menus()
+        self._install_click_tool()
         self.add_page("editor", "Editor", self.canvas, QKeySequence("Ctrl+Shift+E"))
         self._install_batch_page()
         self.setCentralWidget(self.pages)
@@ -378,6 +380,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, QMainWind
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
         self.editor.shutdown()
+        self.click_controller.shutdown()
         self.model_chooser.shutdown()
         self.shutdown_file_workers()
         self.shutdown_batch()

@@ -40,6 +40,9 @@ class CanvasTool:
     def paint_overlay(self, canvas: ImageCanvas, painter: QPainter, hover: QPointF) -> None:
         """Draw feedback at widget position ``hover`` (called at the end of each paint)."""
 
+    def paint_marks(self, canvas: ImageCanvas, painter: QPainter) -> None:
+        """Draw persistent marks (e.g. click dots), whether or not the pointer is over the canvas."""
+
     def overlay_rect(self, canvas: ImageCanvas, hover: QPointF) -> QRect:
         """Widget rectangle that ``paint_overlay`` touches for this hover position."""
         return QRect()

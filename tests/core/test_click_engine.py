@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.tiny_models import make_click_model, make_seg_model
 
 from desktop_app.core.clicks import Click, ClickSegmenter, encode_guidance, zoom_box
 from desktop_app.core.errors import ModelError
-from tests.helpers.tiny_models import make_click_model, make_seg_model
 
 
 @pytest.fixture

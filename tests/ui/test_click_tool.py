@@ -1,0 +1,98 @@
+"""Point-and-click selection in the editor, with a tiny click model whose output reveals its
+guidance (probability = max(positive disks, previous mask) * (1 - negative disks))."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers.tiny_models import make_click_model, make_seg_model
+from PySide6.QtCore import QPointF, Qt
+from ui_helpers import write_photo
+
+from desktop_app.ui.main_window import MainWindow
+
+WAIT = 15000
+
+
+@pytest.fixture()
+def window(qtbot, models_env: Path) -> MainWindow:
+    make_seg_model(models_env / "tiny-red.onnx", fn="red")
+    make_click_model(models_env / "tiny-clicks.onnx", size=32, radius=2.0)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def _open(qtbot, win: MainWindow, tmp_path: Path) -> None:
+    with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
+        win.open_path(write_photo(tmp_path / "p.png"))
+    win.set_tool("clicks")
+
+
+def _click(qtbot, win: MainWindow, x: float, y: float, button=Qt.MouseButton.LeftButton, wait: bool = True) -> None:
+    pos = win.canvas.map_from_image(QPointF(x, y)).toPoint()
+    if wait:
+        with qtbot.waitSignal(win.editor.mask_changed, timeout=WAIT):
+            qtbot.mouseClick(win.canvas, button, pos=pos)
+    else:
+        qtbot.mouseClick(win.canvas, button, pos=pos)
+
+
+def test_left_click_selects_where_clicked_and_undo_restores_exactly(qtbot, window: MainWindow, tmp_path):
+    _open(qtbot, window, tmp_path)
+    _click(qtbot, window, 70, 30)
+    mask = window.editor.mask.copy()
+    assert mask[30, 70] == 255 and mask[5, 5] == 0 and mask[60, 20] == 0
+    assert [c.positive for c in window.click_controller.clicks] == [True]
+    assert "Click:" in window.statusBar().currentMessage()
+    # second click elsewhere: the first selection stays (it is the previous mask)
+    _click(qtbot, window, 20, 15)
+    second = window.editor.mask.copy()
+    assert second[15, 20] == 255 and second[30, 70] == 255
+    window.undo_action.trigger()  # undoes one click, bit-exact
+    np.testing.assert_array_equal(window.editor.mask, mask)
+    assert len(window.click_controller.clicks) == 1
+
+
+def test_right_click_removes_from_the_mask(qtbot, window: MainWindow, tmp_path):
+    _open(qtbot, window, tmp_path)
+    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
+        window.remove_background()  # left half (red) is the subject
+    assert window.editor.mask[30, 20] == 255
+    _click(qtbot, window, 20, 30, Qt.MouseButton.RightButton)
+    assert window.editor.mask[30, 20] == 0
+    assert window.editor.mask[30, 5] == 255  # the rest of the automatic mask is kept
+    assert window.click_controller.clicks[-1].positive is False
+
+
+def test_rapid_clicks_are_all_applied(qtbot, window: MainWindow, tmp_path):
+    _open(qtbot, window, tmp_path)
+    points = [(10, 10), (50, 40), (85, 55)]
+    for x, y in points:
+        _click(qtbot, window, x, y, wait=False)
+    qtbot.waitUntil(lambda: window.click_controller.session.applied[-1:] == [3], timeout=WAIT)
+    mask = window.editor.mask
+    assert all(mask[y, x] == 255 for x, y in points)
+
+
+def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindow, tmp_path):
+    _open(qtbot, window, tmp_path)
+    before = None if window.editor.mask is None else window.editor.mask.copy()
+    _click(qtbot, window, 70, 30)
+    _click(qtbot, window, 20, 15)
+    window.cancel_action.trigger()
+    assert window.click_controller.clicks == []
+    if before is None:
+        assert not window.editor.mask.any()
+    else:
+        np.testing.assert_array_equal(window.editor.mask, before)
+    _click(qtbot, window, 70, 30)
+    kept = window.editor.mask.copy()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    assert window.click_controller.clicks == []
+    np.testing.assert_array_equal(window.editor.mask, kept)
