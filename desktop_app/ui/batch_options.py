@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import ModelError
+from desktop_app.core.models import user_models
 from desktop_app.core.options import Background, RemoveOptions, parse_colour
 from desktop_app.ui.file_actions import IMAGE_FILTER
-from desktop_app.ui.model_chooser import ModelChooser
+from desktop_app.ui.model_chooser import KEY_USER_PATHS, ModelChooser
 from desktop_app.ui.panels import ColorButton
-from desktop_app.ui.settings import make_settings
+from desktop_app.ui.settings import make_settings, read_list
 
 BACKGROUNDS = (("transparent", "Transparent"), ("colour", "Colour"), ("image", "Image…"), ("blur", "Blurred original"))
 FORMATS = (("png", "PNG (alpha)"), ("webp", "WebP (alpha)"), ("jpg", "JPEG (flattened)"))
@@ -47,6 +49,7 @@ class BatchOptionsPanel(QWidget):
         super().__init__(parent)
         self.model_chooser = ModelChooser()
         self.model_chooser.persist = False  # the editor's saved choice is not ours to change
+        self._known_models = self._model_files()
         self.background = QComboBox()
         for key, label in BACKGROUNDS:
             self.background.addItem(label, key)
@@ -152,6 +155,22 @@ class BatchOptionsPanel(QWidget):
         self.error.setText(message)
         self.error.setVisible(bool(message))
         return message
+
+    @staticmethod
+    def _model_files() -> set[str]:
+        return {*map(str, user_models()), *read_list(make_settings(), KEY_USER_PATHS)}
+
+    def refresh_models(self) -> None:
+        """Pick up models added in the editor since this list was built (keeping our choice)."""
+        files = self._model_files()
+        if files == self._known_models:
+            return
+        self._known_models = files
+        current = self.model_chooser.current_path()
+        self.model_chooser.reload()
+        if current is not None and not self.model_chooser.select(current):
+            with contextlib.suppress(ModelError):  # gone since: the combo shows what there is
+                self.model_chooser.use_transient(current)  # e.g. given with --model
 
     # -- dialogs -----------------------------------------------------------------------------
     def choose_output(self) -> None:

@@ -107,6 +107,10 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_controls())
         self.delete_action.triggered.connect(self.remove_selected)
 
+    def showEvent(self, event) -> None:
+        self.options_panel.refresh_models()
+        super().showEvent(event)
+
     # -- adding ------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -381,7 +385,8 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self._poll.stop()
         if self.control is not None:
             self.control.cancel()
-        self.runner.shutdown(timeout=15.0)
+        # a run gets time to finish the photos in flight; a warm-up (an import) is just dropped
+        self.runner.shutdown(timeout=15.0 if self.running else 0.5)
         self.scanner.shutdown()
         self.thumbs.shutdown()
         self.options_panel.model_chooser.shutdown()

@@ -52,7 +52,7 @@ class BatchWindowMixin:
         for action in self.page_actions.actions():
             if action.data() == "editor":
                 action.setChecked(True)
-        self.pages.setCurrentIndex(0)
+        self.pages.setCurrentWidget(self.canvas)
         self.open_path(path)
 
     def shutdown_batch(self) -> None:

@@ -80,3 +80,14 @@ def test_seed_studio_batch_paths_opens_the_batch_page(qtbot, monkeypatch, tmp_pa
     monkeypatch.setattr(QApplication, "exec", fake_exec)
     assert run_gui(["--batch", str(folder), str(loose), "--model", str(model)]) == 0
     assert seen == {"on_batch_page": True, "names": ["a.png", "b.png", "c.png"], "model": model}
+
+
+def test_models_added_since_start_show_up_on_the_batch_page(qtbot, window: MainWindow, monkeypatch) -> None:
+    import os
+
+    chooser = window.batch_page.options_panel.model_chooser
+    before = chooser.current_path()
+    make_seg_model(Path(os.environ["SEED_STUDIO_USER_MODELS"]) / "extra.onnx")
+    window.show_batch()
+    assert "extra.onnx" in {e.path.name for e in chooser.entries}
+    assert chooser.current_path() == before  # the batch's choice is kept
