@@ -44,6 +44,7 @@ _ROLES = {
     int(SORT_ROLE): _SORT, int(STATUS_ROLE): _STATUS, int(Qt.ItemDataRole.ToolTipRole.value): _TOOLTIP,
 }  # fmt: skip
 _Index = QModelIndex | QPersistentModelIndex
+MAX_BLOCKS = 16  # more scattered changed rows than this are announced as one span
 
 
 def human_size(n: int) -> str:
@@ -126,6 +127,9 @@ class QueueModel(QAbstractTableModel):
         """Tell views that these rows changed: one dataChanged per contiguous block of rows.
         Returns the number of signals emitted (the benchmark checks it stays small)."""
         rows = sorted({r for r in (self._rows.get(id(it)) for it in items) if r is not None})
+        if rows and rows[-1] - rows[0] + 1 > len(rows) and len(rows) > MAX_BLOCKS:  # scattered: one span
+            self.dataChanged.emit(self.index(rows[0], columns[0]), self.index(rows[-1], columns[1]))
+            return 1
         emitted = 0
         start = prev = None
         for r in [*rows, None]:
