@@ -199,7 +199,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
             self._pending_path = result.path
             action = "Explore with random directions" if result.vector_size else ""
             self.message.show_message(result.message, action)
-            self.info_label.setText(result.message)
+            self.info_label.setText(f"{result.path.name} is not a Seed Studio generator (see the notice above).")
             return
         self.message.hide()
         gen = self.generator = result.generator

@@ -45,6 +45,7 @@ class VAEConfig:
 
 PRESETS: dict[str, VAEConfig] = {
     "tiny": VAEConfig(latent=16, widths=(8, 16, 16, 32), out_width=8, blocks=0),  # tests only
+    "xs": VAEConfig(latent=64, widths=(16, 32, 64, 128), out_width=12, blocks=1),  # shared-CPU budget
     "s": VAEConfig(latent=64, widths=(32, 48, 96, 192), out_width=16, blocks=1),
     "m": VAEConfig(latent=64, widths=(32, 64, 128, 256), out_width=24, blocks=1),
     "l": VAEConfig(latent=96, widths=(48, 96, 192, 256), out_width=32, blocks=2),
