@@ -84,18 +84,20 @@ class TimeBudget:
     def __init__(self, trainer: Trainer, minutes: float, every: int = 20):
         self.trainer, self.seconds, self.every = trainer, minutes * 60, every
         self.t0, self.step0, self.elapsed0 = time.time(), trainer.step, trainer.elapsed
+        if trainer.step and trainer.elapsed > 0:  # resumed: plan at once from the run's own rate
+            self._plan(trainer.step / trainer.elapsed, 0.0)
 
     def update(self) -> None:
+        done = self.trainer.step - self.step0
+        if done and self.trainer.step % self.every == 0:
+            spent = time.time() - self.t0
+            self._plan(done / max(spent, 1e-6), spent)
+
+    def _plan(self, steps_per_s: float, spent: float) -> None:
         tr = self.trainer
-        done = tr.step - self.step0
-        if done == 0 or tr.step % self.every:
-            return
-        spent = time.time() - self.t0
-        rate = done / max(spent, 1e-6)
         remaining = self.seconds - self.elapsed0 - spent
         cap = tr.cfg.epochs * tr.steps_per_epoch
-        total = min(cap, max(tr.step + 1, tr.step + int(remaining * rate)))
-        tr.total_steps = tr.cfg.max_steps = total
+        tr.total_steps = tr.cfg.max_steps = min(cap, max(tr.step + 1, tr.step + int(remaining * steps_per_s)))
 
 
 class GenTask:

@@ -298,7 +298,10 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.image = result.image
         self.last_ms = result.ms
         self.view.set_image(result.image)
-        self.timing.setText(f"decoder {result.ms:.1f} ms · |z| {np.linalg.norm(result.z):.2f}")
+        p = self.point
+        origin = f"seed {p.seed}" if p.seed is not None and p.origin == "seed" else p.origin
+        origin = "interpolation" if self.interp.playing else origin
+        self.timing.setText(f"{origin} · decoder {result.ms:.1f} ms · |z| {np.linalg.norm(result.z):.1f}")
         if self._history_pending and result.serial == self._serial and not self.interp.playing:
             self._history_pending = False
             self.history.add(result.image, self.point.copy(), self._describe(self.point))

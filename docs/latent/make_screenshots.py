@@ -70,11 +70,11 @@ def main() -> int:
         panel.set_seed(seed)
         settle(app, panel, 0.1)
         panel.keep_point()
-    panel.sliders.set_name(0, "figure ↔ flat")
-    panel.sliders.set_name(1, "light ↔ dark")
+    for k, name in enumerate(("person ↔ flag", "small ↔ big", "wide ↔ head", "pale ↔ dark")):
+        panel.sliders.set_name(k, name)  # names given after looking at the sweeps (docs/latent)
     panel.set_seed(3)
     settle(app, panel, 0.1)
-    for k, v in ((0, -1.2), (1, 1.0)):
+    for k, v in ((0, -1.0), (3, 1.0)):
         panel.set_slider(k, v)
         panel.sliders.settled.emit()
         settle(app, panel, 0.1)

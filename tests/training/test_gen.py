@@ -164,6 +164,9 @@ def test_time_budget_replans_the_schedule() -> None:
     tr.step = 20
     budget.update()
     assert 30 <= tr.total_steps <= 45 and tr.cfg.max_steps == tr.total_steps
+    tr.step, tr.elapsed = 100, 50.0  # resumed at 2 steps/s with 10 s of a 60 s budget left
+    TimeBudget(tr, minutes=1.0)
+    assert tr.total_steps == 120
 
 
 def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
