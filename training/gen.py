@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m training.gen ...``) until the hook is in ``__main__``."""
     parser = argparse.ArgumentParser(prog="python -m training.gen")
     add_gen_commands(parser.add_subparsers(dest="task", required=True))
-    return run(parser.parse_args(["gen", *(argv if argv is not None else __import__("sys").argv[1:])]))
+    return run(parser.parse_args(["gen", *(sys.argv[1:] if argv is None else argv)]))
 
 
 if __name__ == "__main__":

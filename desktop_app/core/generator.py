@@ -43,7 +43,7 @@ class MissingGeneratorMetadata(GeneratorError):
 
     def __init__(self, message: str, vector_size: int | None):
         super().__init__(message)
-        self.vector_size = vector_size
+        self.vector_size = vector_size  # None: the graph's input is not a single vector
 
 
 @dataclass(frozen=True)
@@ -256,12 +256,11 @@ class Generator:
         z = np.atleast_2d(np.asarray(z, np.float32))
         if z.shape[1] != self.info.latent_size:
             raise GeneratorError(f"latent has {z.shape[1]} values; the model expects {self.info.latent_size}")
-        if self._vector_input:
-            outs = [self.session.run(None, {self._input.name: row})[0] for row in z]
-        elif self._fixed_batch:
-            outs = [self.session.run(None, {self._input.name: z[i : i + 1]})[0] for i in range(len(z))]
+        name = self._input.name
+        if self._vector_input or self._fixed_batch:  # one latent per call
+            outs = [self.session.run(None, {name: row if self._vector_input else row[None]})[0] for row in z]
         else:
-            outs = [self.session.run(None, {self._input.name: z})[0]]
+            outs = [self.session.run(None, {name: z})[0]]
         out = np.concatenate([o if o.ndim == 4 else o.reshape(1, *o.shape[-3:]) for o in outs])
         if out.shape[1] not in (1, 3, 4) and out.shape[-1] in (1, 3, 4):
             out = out.transpose(0, 3, 1, 2)  # NHWC third-party decoder
@@ -271,9 +270,8 @@ class Generator:
         """N x H x W x 3 uint8 images for latents ``z``."""
         out = self.decode_float(z)
         lo, hi = self.info.output_range
+        out = np.repeat(out, 3, axis=1) if out.shape[1] == 1 else out
         out = (out - lo) * (255.0 / (hi - lo))
-        if out.shape[1] == 1:
-            out = np.repeat(out, 3, axis=1)
         return np.clip(out[:, :3] + 0.5, 0, 255).astype(np.uint8).transpose(0, 2, 3, 1).copy()
 
     def decode(self, z: np.ndarray) -> np.ndarray:
@@ -371,7 +369,7 @@ class LatentPoint:
 
 
 def save_point(path: str | Path, point: LatentPoint, info: GeneratorInfo) -> Path:
-    write_bytes_atomic(path, point.to_json(info).encode())
+    write_bytes_atomic(path, point.to_json(info).encode())  # atomic: a crash never leaves half a file
     return Path(path)
 
 
