@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from core.test_generator import D, make_tiny_generator
 
 from desktop_app.core.generator import Generator, sample_prior
 from desktop_app.ui.latent_panel import LatentPanel
 from desktop_app.ui.settings import make_settings
-from tests.core.test_generator import D, make_tiny_generator
 
 SHOTS = os.environ.get("SEED_LATENT_SHOTS")  # folder: also write screenshots there
 

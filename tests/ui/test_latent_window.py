@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from core.test_generator import make_tiny_generator
 from helpers.tiny_models import make_seg_model
 
 from desktop_app.ui.latent_window import SEND_TEXT, install_latent_page, send_cutout
 from desktop_app.ui.main_window import MainWindow
-from tests.core.test_generator import make_tiny_generator
 
 WAIT = 10_000
 
