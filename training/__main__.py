@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import clicks as clicks_mod
 
     clicks_mod.add_commands(clicks)
+    from . import gen as gen_mod
+
+    gen_mod.add_gen_commands(tasks)
     return parser
 
 
@@ -42,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import clicks as clicks_mod
 
         return clicks_mod.run(args)
+    if args.task == "gen":
+        from . import gen as gen_mod
+
+        return gen_mod.run(args)
     raise SystemExit(f"unknown task {args.task}")
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 POSITIVE = QColor(40, 200, 80)
 NEGATIVE = QColor(230, 50, 50)
-DOT_RADIUS = 5.0
+DOT_RADIUS = 7.0
 
 
 def find_click_model() -> Path | None:
@@ -188,7 +188,11 @@ class ClickTool(CanvasTool):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for click in self.controller.clicks:
             centre = canvas.map_from_image(QPointF(click.x + 0.5, click.y + 0.5))
-            painter.setPen(QPen(QColor(255, 255, 255), 1.5))
+            # dark halo + white ring: visible on the red overlay and on light or dark photos
+            painter.setPen(QPen(QColor(0, 0, 0, 200), 4))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
+            painter.setPen(QPen(QColor(255, 255, 255), 2))
             painter.setBrush(POSITIVE if click.positive else NEGATIVE)
             painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
         painter.restore()
@@ -198,7 +202,7 @@ class ClickTool(CanvasTool):
         rect = QRectF()
         for click in self.controller.clicks:
             c = canvas.map_from_image(QPointF(click.x + 0.5, click.y + 0.5))
-            rect = rect.united(QRectF(c.x() - 8, c.y() - 8, 16, 16))
+            rect = rect.united(QRectF(c.x() - 11, c.y() - 11, 22, 22))
         return rect.toAlignedRect()
 
 

@@ -30,6 +30,7 @@ from desktop_app.ui.canvas import ImageCanvas, ViewMode
 from desktop_app.ui.click_tool import ClickToolMixin
 from desktop_app.ui.editor import EditorController
 from desktop_app.ui.file_actions import FileActionsMixin
+from desktop_app.ui.latent_window import install_latent_page
 from desktop_app.ui.model_chooser import ModelChooser
 from desktop_app.ui.panels import VIEW_LABELS, BackgroundPanel, BrushPanel, MaskPanel, ViewPanel
 from desktop_app.ui.settings import make_settings
@@ -62,6 +63,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self._install_click_tool()
         self.add_page("editor", "Editor", self.canvas, QKeySequence("Ctrl+Shift+E"))
         self._install_batch_page()
+        install_latent_page(self)
         self.setCentralWidget(self.pages)
         self._connect()
         self._restore_settings()
@@ -384,4 +386,5 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.model_chooser.shutdown()
         self.shutdown_file_workers()
         self.shutdown_batch()
+        self.latent_panel.shutdown()
         super().closeEvent(event)
