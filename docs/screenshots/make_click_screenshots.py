@@ -16,11 +16,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SEED_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="seed-shots-"))
 
-from PySide6.QtCore import QPointF, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from desktop_app.ui.main_window import MainWindow  # noqa: E402
+from desktop_app.ui.main_window import MainWindow
 
 HERE = Path(__file__).resolve().parent
 PHOTO = HERE.parents[1] / "assets" / "samples" / "astronaut.png"
