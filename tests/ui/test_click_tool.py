@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers.tiny_models import make_click_model, make_seg_model
 from PySide6.QtCore import QPointF, Qt
-from ui_helpers import write_photo
+from ui_helpers import show_main_window, write_photo
 
 from desktop_app.ui.main_window import MainWindow
 
@@ -20,12 +20,7 @@ WAIT = 15000
 def window(qtbot, models_env: Path) -> MainWindow:
     make_seg_model(models_env / "tiny-red.onnx", fn="red")
     make_click_model(models_env / "tiny-clicks.onnx", size=32, radius=2.0)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_main_window(qtbot)
 
 
 def _open(qtbot, win: MainWindow, tmp_path: Path) -> None:

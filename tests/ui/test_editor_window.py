@@ -11,7 +11,7 @@ from helpers.tiny_models import make_seg_model
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
-from ui_helpers import capsule_union, drag, write_photo
+from ui_helpers import capsule_union, drag, show_main_window, write_photo
 
 from desktop_app.core import model_meta as mm
 from desktop_app.ui.canvas import ViewMode
@@ -27,12 +27,7 @@ def tiny_model(models_env: Path) -> Path:
 
 @pytest.fixture()
 def window(qtbot, tiny_model: Path) -> MainWindow:
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return show_main_window(qtbot)
 
 
 def open_photo(qtbot, win: MainWindow, path: Path) -> None:

@@ -49,3 +49,15 @@ def capsule_union(shape: tuple[int, int], points: list[tuple[float, float]], r: 
         t = np.clip(((xs - ax) * dx + (ys - ay) * dy) / ll, 0, 1) if ll else np.zeros_like(xs)
         out |= np.hypot(xs - (ax + t * dx), ys - (ay + t * dy)) <= r
     return out
+
+
+def show_main_window(qtbot):
+    """A MainWindow registered with qtbot, 1000x700, shown and exposed (offscreen)."""
+    from desktop_app.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
