@@ -27,10 +27,27 @@ def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(np.maximum(a, 0.0), alpha=255.0)
 
 
-def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768, strip: int = 256) -> np.ndarray:
+DENSE_PIXELS = 4_000_000  # crops up to this size are upsampled in one go (~100 MB of float maps)
+
+
+def fb_resolution(longest_side: int, lo: int = 256, hi: int = 768) -> int:
+    """Longest side of pymatting's pass for a band box this long: half of it, within [lo, hi].
+
+    pymatting's cost is linear in pixels and its F/B only matter where the full-resolution
+    solve below cannot be used (alpha < 0.5); at half resolution the alpha-weighted colour
+    differs from a full-resolution run by ~1/255 on SOD photos (against ~4/255 for no
+    estimation) at a third of the time.
+    """
+    return int(min(hi, max(lo, longest_side // 2)))
+
+
+def estimate_foreground(
+    rgb: np.ndarray, alpha: np.ndarray, max_side: int | None = None, strip: int = 256
+) -> np.ndarray:
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
-    pymatting runs on the band's bounding box shrunk to at most ``max_side`` pixels, returning
+    pymatting runs on the band's bounding box shrunk to at most ``max_side`` pixels (default
+    :func:`fb_resolution`), returning
     low-res foreground F and background B. Back at full resolution, only band pixels change:
     where alpha is high the compositing equation I = aF + (1-a)B is solved for F with the
     full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
@@ -52,6 +69,8 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768,
     crop_a = alpha[y0:y1, x0:x1]
     crop_band = band[y0:y1, x0:x1]
     ch, cw = crop_a.shape
+    if max_side is None:
+        max_side = fb_resolution(max(ch, cw))
     scale = min(1.0, max_side / max(ch, cw))
     if scale < 1.0:
         sw, sh = max(2, round(cw * scale)), max(2, round(ch * scale))
@@ -64,6 +83,11 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768,
     out_crop = out[y0:y1, x0:x1]
     if scale == 1.0:
         np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
+        return out
+    if ch * cw <= DENSE_PIXELS:  # one resize (same sampling grid as the strips' remap)
+        f_up = cv2.resize(f_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
+        b_up = cv2.resize(b_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
+        np.copyto(out_crop, _solve(crop_rgb, crop_a, f_up, b_up), where=crop_band[..., None])
         return out
     map_x = ((np.arange(cw) + 0.5) * (sw / cw) - 0.5).astype(np.float32)
     dense_ok = cw < 32000  # cv2.remap's map size limit
@@ -92,12 +116,24 @@ def estimate_foreground(rgb: np.ndarray, alpha: np.ndarray, max_side: int = 768,
 
 
 def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) -> np.ndarray:
-    """F from I = aF + (1-a)B where a is large enough, blended to the smooth F estimate below."""
+    """F from I = aF + (1-a)B where a is large enough, blended to the smooth F estimate below.
+
+    ``a`` is HxW (or N) float; ``i_u8``, ``f_up``, ``b_up`` carry 3 channels. In-place float32
+    arithmetic: this runs on every soft-band pixel of every photo in a batch.
+    """
     a = a.astype(np.float32, copy=False)
-    i = i_u8.astype(np.float32) * (1.0 / 255.0)
-    solved = (i - (1.0 - a) * b_up) / np.maximum(a, 1e-3)
-    t = np.clip((a - 0.15) * (1.0 / 0.35), 0.0, 1.0)
-    return alpha_to_u8(t * solved + (1.0 - t) * f_up)
+    if a.ndim == i_u8.ndim:
+        a = a[..., 0]
+    a3 = a[..., None]
+    solved = i_u8.astype(np.float32)
+    solved *= np.float32(1.0 / 255.0)
+    solved -= (1.0 - a3) * b_up
+    solved /= np.maximum(a3, np.float32(1e-3))
+    t = np.clip((a - np.float32(0.15)) * np.float32(1.0 / 0.35), 0.0, 1.0)[..., None]
+    solved -= f_up
+    solved *= t
+    solved += f_up
+    return alpha_to_u8(solved)
 
 
 _estimator = None

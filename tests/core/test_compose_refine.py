@@ -38,6 +38,20 @@ def test_foreground_estimation_removes_background_fringe(size) -> None:
     assert np.array_equal(fg[solid], rgb[solid].astype(np.float64))  # opaque pixels keep the photo
 
 
+def test_default_resolution_removes_fringe_and_strip_path_matches_dense(monkeypatch) -> None:
+    """The default pymatting resolution (half the band box) still removes the fringe, and the
+    strip-wise upsampling used for huge crops gives the same colours as the one-shot resize."""
+    rgb, alpha = blended_scene(300, 500)
+    assert compose.fb_resolution(500) == 256 and compose.fb_resolution(4000) == 768
+    dense = compose.estimate_foreground(rgb, alpha)
+    band = (alpha > 0.1) & (alpha < 0.9)
+    err_est = np.abs(dense[band].astype(np.float64) - RED).mean()
+    assert err_est < np.abs(rgb[band].astype(np.float64) - RED).mean() / 4
+    monkeypatch.setattr(compose, "DENSE_PIXELS", 0)
+    strips = compose.estimate_foreground(rgb, alpha, strip=64)
+    assert np.abs(strips.astype(np.int16) - dense.astype(np.int16)).max() <= 1
+
+
 def test_straight_alpha_cutout_and_composite() -> None:
     rgb, alpha = blended_scene(20, 40)
     rgba = compose.cutout_rgba(rgb, alpha)
