@@ -87,8 +87,16 @@ class ClickTask:
 
 
 def click_spec(size: int, metrics: dict | None = None, name: str = "") -> ClickModelSpec:
-    return ClickModelSpec(input_size=size, mean=IMAGENET_MEAN, std=IMAGENET_STD, radius=radius_for(size),
-                          expansion=DEFAULT_EXPANSION, min_crop=DEFAULT_MIN_CROP, metrics=metrics or {}, name=name)
+    return ClickModelSpec(
+        input_size=size,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        radius=radius_for(size),
+        expansion=DEFAULT_EXPANSION,
+        min_crop=DEFAULT_MIN_CROP,
+        metrics=metrics or {},
+        name=name,
+    )
 
 
 def torch_predictor(model: nn.Module, size: int) -> ClickPredictor:
@@ -111,13 +119,27 @@ def cmd_train(args) -> int:
     config = click_config(base)
     model = ClickNet(config)
     cfg = TrainConfig(
-        out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
-        seed=args.seed, num_workers=args.workers, max_steps=args.max_steps,
-        checkpoint_minutes=args.checkpoint_minutes, bf16=not args.no_bf16, threads=args.threads,
+        out=args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=args.warmup,
+        seed=args.seed,
+        num_workers=args.workers,
+        max_steps=args.max_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        bf16=not args.no_bf16,
+        threads=args.threads,
     )
     task = ClickTask(args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed)
-    task_config = {"task": "clicks", "size": args.size, "eval_size": args.eval_size,
-                   "train_data": str(args.data), "val_data": str(args.val), "init_seg": args.init_seg}
+    task_config = {
+        "task": "clicks",
+        "size": args.size,
+        "eval_size": args.eval_size,
+        "train_data": str(args.data),
+        "val_data": str(args.val),
+        "init_seg": args.init_seg,
+    }
     trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config)
     resumed = args.resume and trainer.resume()
     if seg_ckpt is not None and not resumed:
@@ -147,19 +169,34 @@ def cmd_export(args) -> int:
     metrics["validation_data"] = Path(str(ckpt["task_config"].get("val_data", "berkeley"))).name
     spec = click_spec(size)
     metadata = {
-        meta.KEY_KIND: meta.KIND_CLICKS, meta.KEY_NAME: args.name or Path(args.out).stem, meta.KEY_VERSION: "1",
-        meta.KEY_INPUT_SIZE: f"{size},{size}", meta.KEY_CHANNEL_ORDER: "RGB",
-        meta.KEY_MEAN: meta.format_floats(IMAGENET_MEAN), meta.KEY_STD: meta.format_floats(IMAGENET_STD),
-        meta.KEY_OUTPUT_INDEX: "0", meta.KEY_ACTIVATION: "none",
+        meta.KEY_KIND: meta.KIND_CLICKS,
+        meta.KEY_NAME: args.name or Path(args.out).stem,
+        meta.KEY_VERSION: "1",
+        meta.KEY_INPUT_SIZE: f"{size},{size}",
+        meta.KEY_CHANNEL_ORDER: "RGB",
+        meta.KEY_MEAN: meta.format_floats(IMAGENET_MEAN),
+        meta.KEY_STD: meta.format_floats(IMAGENET_STD),
+        meta.KEY_OUTPUT_INDEX: "0",
+        meta.KEY_ACTIVATION: "none",
         meta.KEY_OUTPUT_MEANING: "object probability in [0,1] for the zoom crop, N x 1 x S x S",
-        meta.KEY_TRAINING_DATA: TRAINING_DATA, meta.KEY_METRICS: json.dumps(metrics),
-        meta.KEY_EXTRA: json.dumps({
-            "inputs": {"image": "N x 3 x S x S, RGB /255, ImageNet mean/std",
-                       "guidance": "N x 3 x S x S: positive-click disks, negative-click disks, previous mask"},
-            "click_radius": spec.radius, "zoom_expansion": spec.expansion, "zoom_min_crop": spec.min_crop,
-            "parameters": count_parameters(model), "model_config": ckpt["model_config"],
-            "trained_steps": ckpt.get("step"), "training_hours_cpu2": round(ckpt.get("elapsed", 0) / 3600, 2),
-        }),
+        meta.KEY_TRAINING_DATA: TRAINING_DATA,
+        meta.KEY_METRICS: json.dumps(metrics),
+        meta.KEY_EXTRA: json.dumps(
+            {
+                "inputs": {
+                    "image": "N x 3 x S x S, RGB /255, ImageNet mean/std",
+                    "guidance": "N x 3 x S x S: positive-click disks, negative-click disks, previous mask",
+                },
+                "test_time_flip": not args.no_flip,
+                "click_radius": spec.radius,
+                "zoom_expansion": spec.expansion,
+                "zoom_min_crop": spec.min_crop,
+                "parameters": count_parameters(model),
+                "model_config": ckpt["model_config"],
+                "trained_steps": ckpt.get("step"),
+                "training_hours_cpu2": round(ckpt.get("elapsed", 0) / 3600, 2),
+            }
+        ),
     }
     inputs = (torch.rand(2, 3, size, size), (torch.rand(2, 3, size, size) > 0.9).float())
     path = export_onnx(model, inputs, args.out, ["image", "guidance"], ["mask"], metadata)
@@ -173,7 +210,8 @@ def cmd_eval(args) -> int:
     from desktop_app.core.models import embedded_models
 
     model_path = args.model or default_click_model(embedded_models())
-    ours = evaluate_clicks(ClickSegmenter(model_path).predict, args.data, args.limit)
+    flip = False if args.no_flip else None  # None: as the file's metadata says
+    ours = evaluate_clicks(ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit)
     result = {"model": str(model_path), "data": str(args.data), **ours}
     if not args.no_baseline:
         result["baseline"] = {"name": "grabcut-clicks", **evaluate_clicks(grabcut_predict, args.data, args.limit)}
@@ -182,8 +220,10 @@ def cmd_eval(args) -> int:
         rows.append(("baseline: grabcut seeded by clicks", result["baseline"]))
     print(f"{'method':40s} {'NoC@85':>7s} {'NoC@90':>7s} {'IoU@1':>6s} {'IoU@3':>6s} {'IoU@5':>6s} {'ms/click':>8s}")
     for name, m in rows:
-        print(f"{name:40s} {m['noc85']:7.2f} {m['noc90']:7.2f} {m['iou_at_1']:6.3f} {m['iou_at_3']:6.3f} "
-              f"{m['iou_at_5']:6.3f} {m['ms_per_click']:8.1f}")
+        print(
+            f"{name:40s} {m['noc85']:7.2f} {m['noc90']:7.2f} {m['iou_at_1']:6.3f} {m['iou_at_3']:6.3f} "
+            f"{m['iou_at_5']:6.3f} {m['ms_per_click']:8.1f}"
+        )
     print(f"n={result['n']} images")
     if args.json:
         print(json.dumps(result))
@@ -231,11 +271,17 @@ def add_commands(sub) -> None:
     e.add_argument("--json", action="store_true")
     e.add_argument("--limit", type=int, default=0)
     e.add_argument("--no-baseline", action="store_true")
+    e.add_argument(
+        "--no-flip", action="store_true", help="one pass per click, even if the file asks for mirror averaging"
+    )
     x = sub.add_parser("export", help="checkpoint -> ONNX with metadata")
     x.add_argument("--ckpt", required=True)
     x.add_argument("--out", required=True)
     x.add_argument("--size", type=int, default=0)
     x.add_argument("--name", default="")
+    x.add_argument(
+        "--no-flip", action="store_true", help="do not ask the app to average with the mirrored input (on by default)"
+    )
 
 
 def run(args) -> int:

@@ -54,3 +54,43 @@ def test_segmentation_model_is_refused_as_click_model(tmp_path):
     path = make_seg_model(tmp_path / "seg.onnx")
     with pytest.raises(ModelError, match="click"):
         ClickSegmenter(path)
+
+
+def test_flip_average_runs_one_batch_of_two_and_averages_the_mirror():
+    """With flip averaging the network sees [crop, mirrored crop] in one call, and the mirrored
+    answer is flipped back before averaging: a left-biased network becomes symmetric."""
+    from desktop_app.core.clicks import ClickModelSpec, ClickPredictor
+
+    calls = []
+
+    def left_biased(x, g):
+        calls.append((x.copy(), g.copy()))
+        out = np.zeros((x.shape[0], 1, 16, 16), np.float32)
+        out[..., :8] = 1.0  # "object" = left half of whatever it is shown
+        out[..., 8:] = g[:, :1, :, 8:]  # right half echoes the positive-click map
+        return out
+
+    rgb = np.zeros((16, 16, 3), np.uint8)
+    rgb[:, :4] = 200  # something asymmetric to mirror
+    spec = ClickModelSpec(input_size=16, mean=(0, 0, 0), std=(1, 1, 1), radius=1.0, flip_average=True)
+    prob = ClickPredictor(spec, left_biased).predict(rgb, [Click(13, 8, True)], None)
+    (x, g), = calls
+    assert x.shape[0] == 2 and np.array_equal(x[1], x[0][..., ::-1]) and np.array_equal(g[1], g[0][..., ::-1])
+    # left half: 1 from the plain pass, the mirrored pass's right-half echo of a (mirrored) click map
+    assert np.allclose(prob[:, :8], (1.0 + g[0, 0, :, :8]) / 2)
+    assert np.allclose(prob[:, 8:], (g[0, 0, :, 8:] + 1.0) / 2)  # right: the echo, and the mirror's 1
+    assert prob[8, 13] == pytest.approx(1.0) and prob[0, 0] == pytest.approx(0.5)
+    spec.flip_average = False
+    calls.clear()
+    plain = ClickPredictor(spec, left_biased).predict(rgb, [Click(13, 8, True)], None)
+    assert calls[0][0].shape[0] == 1 and plain[0, 15] == 0.0 and plain[0, 0] == 1.0
+
+
+def test_flip_average_setting_comes_from_metadata_and_can_be_overridden(tmp_path):
+    path = make_click_model(tmp_path / "clicks.onnx", size=32, radius=2.0)
+    assert ClickSegmenter(path).spec.flip_average is False  # files without the key: one pass
+    flipped = ClickSegmenter(path, flip_average=True)
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    a = flipped.predict(rgb, [Click(40, 20, True)], None)
+    b = ClickSegmenter(path).predict(rgb, [Click(40, 20, True)], None)
+    assert np.abs(a - b).max() < 0.05  # the tiny model is mirror-equivariant: same answer

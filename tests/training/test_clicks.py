@@ -85,6 +85,7 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
     assert training_main(["clicks", "export", "--ckpt", str(run / "best.pt"), "--out", str(out)]) == 0
     engine = ClickSegmenter(out)
     assert engine.spec.input_size == 64
+    assert engine.spec.flip_average  # exports ask for mirror averaging unless --no-flip
     rgb = np.random.default_rng(1).integers(0, 256, (50, 70, 3), dtype=np.uint8)
     prev = np.zeros((50, 70), np.float32)
     prob = engine.predict(rgb, [Click(35, 25, True)], prev)
