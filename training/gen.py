@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .data.emoji import ArraySet, load_emoji, split
-from .gen_figures import recon_grid, sample_grid, save_png
+from .gen_figures import recon_grid, sample_grid, save_png, tile
 from .gen_losses import LossConfig, psnr, ssim, vae_loss
 from .models.vae import PRESETS, VAE, VAEConfig, count_parameters
 from .trainer import TrainConfig, Trainer
@@ -184,12 +184,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     gen = Generator(find_generator(args.model))
     space = gen.info.space
     fitted = args.prior == "fitted" and space.has_fit
-    fit = (space.mean, space.fit_directions, space.fit_sigmas) if fitted else None
-    grid = sample_grid(gen.decode_batch, gen.info.latent_size, args.n, seed=args.seed,
-                       temperature=args.temperature, scale=args.scale, fit=fit)
-    path = save_png(grid, args.out)
-    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, "
-          f"{'data-fit' if fitted else 'N(0, I)'} prior, seed {args.seed}, T={args.temperature})")
+    # seeds seed .. seed+n-1, each drawn exactly as the latent panel's seed box draws it
+    z = np.stack([space.sample(args.seed + i, args.temperature, fitted) for i in range(args.n)])
+    images = gen.decode_batch(z.astype(np.float32))
+    path = save_png(tile(images, cols=int(np.ceil(np.sqrt(args.n))), scale=args.scale), args.out)
+    kind = ("mixture" if space.mixture is not None else "Gaussian") + " fit" if fitted else "N(0, I)"
+    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, {kind} prior, "
+          f"seeds {args.seed}-{args.seed + args.n - 1}, T={args.temperature})")
     return 0
 
 

@@ -23,11 +23,12 @@ import torch
 from torch import nn
 
 from desktop_app.core import model_meta as meta
+from desktop_app.core.latent_mixture import MixturePrior
 
 from .data.emoji import load_emoji, split
 from .export import export_onnx, parity
 from .gen import TRAINING_DATA, evaluate_vae, reconstruct
-from .gen_figures import recon_grid, sample_grid, save_png, write_sweeps
+from .gen_figures import recon_grid, sample_grid, save_png, tile, write_sweeps
 from .models.vae import VAE, Directions, VAEConfig, count_parameters
 from .trainer import load_checkpoint
 
@@ -55,6 +56,33 @@ def pca_directions(means: np.ndarray, k: int) -> Directions:
     )
 
 
+MIXTURE_CANDIDATES = (1, 5, 10, 20)
+
+
+def fit_mixture(
+    train_means: np.ndarray, val_means: np.ndarray, candidates=MIXTURE_CANDIDATES, seed: int = 0
+) -> tuple[MixturePrior, dict[str, float]]:
+    """Full-covariance Gaussian mixture of the posterior means (scikit-learn's EM), with the
+    number of components chosen by mean log-likelihood of the held-out images' means: more
+    components than the data supports start to memorise training images, which the held-out
+    score catches. Returns the prior and the score per candidate."""
+    from sklearn.mixture import GaussianMixture
+
+    scores: dict[str, float] = {}
+    best, best_score = None, -np.inf
+    for k in candidates:
+        if k > len(train_means) // 10:
+            continue
+        gm = GaussianMixture(k, covariance_type="full", reg_covar=1e-3, n_init=2, random_state=seed)
+        gm.fit(train_means)
+        scores[str(k)] = round(float(gm.score(val_means)), 3)
+        if scores[str(k)] > best_score:
+            best, best_score = gm, scores[str(k)]
+    assert best is not None, "need at least 10 training images per mixture component"
+    chol = np.linalg.cholesky(best.covariances_)
+    return MixturePrior(best.weights_ / best.weights_.sum(), best.means_, chol), scores
+
+
 class EncoderGraph(nn.Module):
     """The encoder alone, returning (mean, log-variance) for ONNX."""
 
@@ -73,7 +101,10 @@ def _round(values, digits: int = 6):
     return float(f"{values:.{digits}g}")
 
 
-def latent_extra(ckpt: dict, model: VAE, dirs: Directions, fit: Directions, pair: dict[str, str]) -> dict:
+def latent_extra(
+    ckpt: dict, model: VAE, dirs: Directions, fit: Directions, pair: dict[str, str],
+    mixture: MixturePrior, mixture_scores: dict[str, float],
+) -> dict:
     cfg = model.cfg
     task = ckpt.get("task_config", {})
     return {
@@ -89,6 +120,9 @@ def latent_extra(ckpt: dict, model: VAE, dirs: Directions, fit: Directions, pair
         "direction_source": "PCA of posterior means over the training split",
         "fit_directions": _round(fit.vectors, 5),  # all components: a Gaussian fit of the data for sampling
         "fit_sigmas": _round(fit.sigmas),
+        "mixture": mixture.to_extra(),  # Gaussian mixture of the posterior means: what "Randomize" draws from
+        "mixture_selection": {"held_out_loglik_per_components": mixture_scores,
+                              "chosen_components": mixture.components},
         **pair,
         "architecture": "convolutional VAE (residual conv-BN-SiLU, nearest upsampling)",
         "parameters": count_parameters(model),
@@ -123,6 +157,8 @@ def export_vae(
     _, train_means = reconstruct(model, images[train_idx])
     fit = pca_directions(train_means, model.cfg.latent)
     dirs = Directions(fit.mean, fit.vectors[:k], fit.sigmas[:k], fit.explained[:k])
+    _, val_means = reconstruct(model, images[val_idx])
+    mixture, mixture_scores = fit_mixture(train_means, val_means)
     metrics = {key: round(v, 4) for key, v in evaluate_vae(model, images[val_idx]).items()}
     metrics["validation_images"] = len(val_idx)
 
@@ -137,15 +173,18 @@ def export_vae(
         meta.KEY_ACTIVATION: "none", meta.KEY_TRAINING_DATA: TRAINING_DATA,
         meta.KEY_METRICS: json.dumps(metrics),
     }
+    def extra(pair: dict[str, str]) -> str:
+        return json.dumps(latent_extra(ckpt, model, dirs, fit, pair, mixture, mixture_scores))
+
     dec_meta = {
         **common, meta.KEY_KIND: meta.KIND_GENERATOR_DECODER,
         meta.KEY_OUTPUT_MEANING: "RGB image in [0,1], N x 3 x H x W, on a white background",
-        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, fit, {"encoder": enc_path.name})),
+        meta.KEY_EXTRA: extra({"encoder": enc_path.name}),
     }
     enc_meta = {
         **common, meta.KEY_KIND: meta.KIND_GENERATOR_ENCODER,
         meta.KEY_OUTPUT_MEANING: "posterior mean and log-variance of z, N x latent each; input RGB in [0,1]",
-        meta.KEY_EXTRA: json.dumps(latent_extra(ckpt, model, dirs, fit, {"decoder": dec_path.name})),
+        meta.KEY_EXTRA: extra({"decoder": dec_path.name}),
     }
     z = torch.randn(2, model.cfg.latent)
     x = torch.rand(2, 3, model.cfg.size, model.cfg.size)
@@ -160,9 +199,10 @@ def export_vae(
         "decoder_mb": round(dec_path.stat().st_size / 1e6, 2), "encoder_mb": round(enc_path.stat().st_size / 1e6, 2),
         "parity_decoder": diff_dec, "parity_encoder": diff_enc, "metrics": metrics,
         "explained_top": _round(dirs.explained[:8], 3), "sigmas_top": _round(dirs.sigmas[:8], 3),
+        "mixture_components": mixture.components, "mixture_held_out_loglik": mixture_scores,
     }
     fig_dir = Path(figures) if figures else Path(ckpt_path).parent / "figures"
-    report["figures"] = str(write_figures(dec_path, fig_dir, images[val_idx], model, dirs, fit))
+    report["figures"] = str(write_figures(dec_path, fig_dir, images[val_idx], model, dirs, fit, mixture))
     report["seconds"] = round(time.time() - t0, 1)
     return report
 
@@ -175,15 +215,18 @@ def _logvar_parity(encoder: nn.Module, x: torch.Tensor, path: Path) -> float:
 
 
 def write_figures(
-    dec_path: Path, out_dir: Path, val_images: np.ndarray, model: VAE, dirs: Directions, fit: Directions
+    dec_path: Path, out_dir: Path, val_images: np.ndarray, model: VAE, dirs: Directions, fit: Directions,
+    mixture: MixturePrior,
 ) -> Path:
-    """samples.png (data fit), samples-prior.png (N(0, I)), reconstructions.png (validation) and
-    sweep-NN.png / sweeps.png, all decoded by the exported ONNX file."""
+    """samples.png (the mixture fit, seeds 0-63 as the app's seed box draws them),
+    samples-gaussian.png (single Gaussian fit), samples-prior.png (N(0, I)), reconstructions.png
+    (validation) and sweep-NN.png / sweeps.png, all decoded by the exported ONNX file."""
     decode = _decode_fn(dec_path)
     latent = model.cfg.latent
     gauss = (np.asarray(fit.mean), np.asarray(fit.vectors), np.asarray(fit.sigmas))
-    save_png(sample_grid(decode, latent, 64, seed=0, fit=gauss), out_dir / "samples.png")
-    save_png(sample_grid(decode, latent, 64, seed=0, temperature=0.7, fit=gauss), out_dir / "samples-t0.7.png")
+    mix_z = np.stack([mixture.sample(seed) for seed in range(64)]).astype(np.float32)
+    save_png(tile(decode(mix_z), cols=8), out_dir / "samples.png")
+    save_png(sample_grid(decode, latent, 64, seed=0, fit=gauss), out_dir / "samples-gaussian.png")
     save_png(sample_grid(decode, latent, 64, seed=0), out_dir / "samples-prior.png")
     pick = np.linspace(0, len(val_images) - 1, min(32, len(val_images))).astype(int)
     recons, val_means = reconstruct(model, val_images[pick])

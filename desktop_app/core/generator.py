@@ -24,6 +24,7 @@ from desktop_app.core import model_meta as mm
 from desktop_app.core.errors import ModelError
 from desktop_app.core.frames import ANIMATION_SUFFIXES, save_frames, upscale  # noqa: F401 (re-exported)
 from desktop_app.core.imageio import write_bytes_atomic
+from desktop_app.core.latent_mixture import MixturePrior
 from desktop_app.core.models import models_dir
 from desktop_app.core.onnx_inspect import ModelHeader, read_header
 from desktop_app.core.session import get_session
@@ -55,6 +56,7 @@ class LatentSpace:
     synthetic: bool = False  # random directions, not learned from data
     fit_directions: np.ndarray | None = None  # all principal directions (D x D) of the data...
     fit_sigmas: np.ndarray | None = None  # ...and their standard deviations: a Gaussian fit
+    mixture: MixturePrior | None = None  # a Gaussian mixture fit: preferred for random points
 
     @property
     def size(self) -> int:
@@ -74,14 +76,17 @@ class LatentSpace:
 
     @property
     def has_fit(self) -> bool:
-        return self.fit_sigmas is not None
+        return self.fit_sigmas is not None or self.mixture is not None
 
     def sample(self, seed: int, temperature: float = 1.0, fitted: bool = True) -> np.ndarray:
         """A reproducible random point: from the VAE's prior N(0, T² I), or (``fitted``, when the
-        model has it) from the Gaussian fitted to the encoded training set. The encoder's means
-        often spread far wider than the prior, so prior samples crowd round the blurry centre;
-        samples from the fit look like the data (ex-post density estimation, Ghosh et al. 2020).
+        model has one) from the fit to the encoded training set: the Gaussian mixture if the file
+        has it, else the single Gaussian. The encoder's means spread far wider than the prior
+        and cluster, so prior samples crowd round the blurry centre; samples from the fit look
+        like the data (ex-post density estimation, Ghosh et al. 2020; see latent_mixture).
         """
+        if fitted and self.mixture is not None:
+            return self.mixture.sample(seed, temperature)
         eps = sample_prior(self.size, seed, temperature)
         if not fitted or self.fit_sigmas is None or self.fit_directions is None:
             return eps
@@ -105,14 +110,15 @@ class LatentSpace:
             sigmas = np.asarray(extra["sigmas"], np.float64)
             fit_s = np.asarray(extra["fit_sigmas"], np.float64) if "fit_sigmas" in extra else None
             fit_d = np.asarray(extra["fit_directions"], np.float64).reshape(-1, size) if fit_s is not None else None
-        except (KeyError, TypeError, ValueError) as exc:
+            mixture = MixturePrior.from_extra(extra["mixture"], size) if "mixture" in extra else None
+        except (KeyError, TypeError, ValueError) as exc:  # MixtureError is a ValueError
             raise GeneratorError(f"{where}: latent metadata is incomplete or malformed ({exc})") from exc
         if mean.shape != (size,) or sigmas.shape != (dirs.shape[0],) or (
             fit_s is not None and fit_d is not None and fit_s.shape != (fit_d.shape[0],)
         ):
             raise GeneratorError(f"{where}: latent metadata sizes disagree (mean, directions, sigmas)")
         explained = tuple(float(e) for e in extra.get("explained_variance", ()))
-        return cls(mean, dirs, sigmas, explained, fit_directions=fit_d, fit_sigmas=fit_s)
+        return cls(mean, dirs, sigmas, explained, fit_directions=fit_d, fit_sigmas=fit_s, mixture=mixture)
 
 
 @dataclass(frozen=True)

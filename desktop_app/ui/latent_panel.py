@@ -112,8 +112,8 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.temperature.setToolTip("Temperature: scales the random draw (lower = closer to typical)")
         self.prior_box = QComboBox()
         self.prior_box.addItems(["data fit", "N(0, I)"])
-        self.prior_box.setToolTip("Draw from the Gaussian fitted to the encoded training images (looks like the "
-                                  "data), or from the VAE's own prior N(0, I)")
+        self.prior_box.setToolTip("Draw from the fit to the encoded training images (a Gaussian mixture when the "
+                                  "model has one: looks like the data), or from the VAE's own prior N(0, I)")
         self.random_button = QPushButton("Randomize")
         self.mean_button = QPushButton("Mean")
         self.mean_button.setToolTip("The centre of the training data in latent space")

@@ -139,6 +139,9 @@ def test_export_parity_metadata_and_app_round_trip(trained: Path, tmp_path: Path
     assert gen.decode(mean).shape == (32, 32, 3) and np.all(np.isfinite(logvar))
     space = gen.info.space
     np.testing.assert_allclose(space.directions @ space.directions.T, np.eye(4), atol=1e-4)
+    assert space.mixture is not None and sum(extra["mixture"]["weights"]) == pytest.approx(1.0)
+    assert extra["mixture_selection"]["chosen_components"] == space.mixture.components
+    assert np.array_equal(space.sample(3), space.sample(3)) and np.isfinite(space.sample(3)).all()
 
 
 def test_sample_command(trained: Path, tmp_path: Path) -> None:
