@@ -70,7 +70,7 @@ def main() -> int:
         panel.set_seed(seed)
         settle(app, panel, 0.1)
         panel.keep_point()
-    for k, name in enumerate(("person ↔ flag", "small ↔ big", "wide ↔ head", "pale ↔ dark")):
+    for k, name in enumerate(("person ↔ flag", "empty ↔ person", "face ↔ keycap", "round ↔ bust")):
         panel.sliders.set_name(k, name)  # names given after looking at the sweeps (docs/latent)
     panel.set_seed(3)
     settle(app, panel, 0.1)
