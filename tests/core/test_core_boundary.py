@@ -1,4 +1,5 @@
-"""desktop_app.core must stay importable without Qt and without torch (CLI machines, CI)."""
+"""desktop_app.core must stay importable without Qt and without the training extra (torch,
+scikit-learn, matplotlib): CLI machines, CI, and an app installed without `[train]`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import desktop_app.core
 
 CORE = Path(desktop_app.core.__file__).parent
-FORBIDDEN = ("PySide6", "PySide2", "PyQt5", "PyQt6", "superqt", "qtpy", "torch", "torchvision")
+FORBIDDEN = ("PySide6", "PySide2", "PyQt5", "PyQt6", "superqt", "qtpy", "torch", "torchvision", "sklearn", "matplotlib")
 
 
 def imported_modules(path: Path) -> set[str]:
