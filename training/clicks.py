@@ -24,7 +24,7 @@ from .data.click_dataset import ClickTrainSet
 from .data.click_sim import next_click
 from .data.folder import load_decoded
 from .data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
-from .export import export_onnx, parity
+from .export import checkpoint_metrics, export_onnx, parity
 from .losses import deep_supervision_loss
 from .models.clicknet import ClickNet, click_config, init_from_segnet
 from .models.segnet import PRESETS, SegNetConfig, count_parameters
@@ -163,9 +163,7 @@ def cmd_export(args) -> int:
     ckpt = load_checkpoint(args.ckpt)
     model = model_from_checkpoint(ckpt)
     size = args.size or int(ckpt["task_config"].get("eval_size", 320))
-    history = ckpt.get("history") or []
-    best = max(history, key=lambda r: -r["noc90"]) if history else {}
-    metrics = {k: v for k, v in best.items() if isinstance(v, int | float)}
+    metrics = checkpoint_metrics(ckpt)
     metrics["validation_data"] = Path(str(ckpt["task_config"].get("val_data", "berkeley"))).name
     spec = click_spec(size)
     metadata = {

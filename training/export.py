@@ -78,3 +78,22 @@ def parity(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: str | Path
     feed = {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs, strict=True)}
     got = session.run(None, feed)[0]
     return float(np.abs(got - expected.numpy()).max())
+
+
+def checkpoint_metrics(ckpt: dict) -> dict:
+    """Validation metrics of exactly the weights in ``ckpt``, for the file's metadata.
+
+    The epoch-end evaluation whose step equals the checkpoint's step measured these weights.
+    A checkpoint saved between evaluations gets the latest earlier evaluation, with
+    ``measured_at_step`` saying so. (Taking the run's *best* epoch instead would put one
+    epoch's numbers on another epoch's weights.)
+    """
+    history = [r for r in ckpt.get("history") or [] if r.get("step", 0) <= ckpt.get("step", 0)]
+    if not history:
+        return {}
+    row = max(history, key=lambda r: r.get("step", 0))
+    metrics = {k: v for k, v in row.items() if isinstance(v, int | float)}
+    if row.get("step") != ckpt.get("step"):
+        metrics["measured_at_step"] = row.get("step")
+    return metrics
+

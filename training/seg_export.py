@@ -9,7 +9,7 @@ import torch
 
 from desktop_app.core import model_meta as meta
 
-from .export import export_onnx, parity
+from .export import checkpoint_metrics, export_onnx, parity
 from .models.segnet import SegNet, SegNetConfig, count_parameters
 from .seg_cli import TRAINING_DATA
 from .trainer import load_checkpoint
@@ -23,14 +23,6 @@ def model_from_checkpoint(ckpt: dict, use_ema: bool = True) -> SegNet:
     return model.eval()
 
 
-def best_metrics(ckpt: dict) -> dict:
-    history = ckpt.get("history") or []
-    if not history:
-        return {}
-    best = max(history, key=lambda r: r.get("max_f", 0) - r.get("mae", 1))
-    return {k: v for k, v in best.items() if isinstance(v, int | float)}
-
-
 def export_checkpoint(
     ckpt_path: str, out: str, size: int = 0, rembg: bool = False, use_ema: bool = True, name: str = ""
 ) -> tuple[Path, float]:
@@ -41,7 +33,7 @@ def export_checkpoint(
     mean = task.get("mean", (0.485, 0.456, 0.406))
     std = task.get("std", (0.229, 0.224, 0.225))
     name = name or Path(out).stem
-    metrics = best_metrics(ckpt)
+    metrics = checkpoint_metrics(ckpt)
     metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
     metadata = {
         meta.KEY_KIND: meta.KIND_SEGMENTATION,

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SEED_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="seed-shots-"))
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -31,8 +32,11 @@ def wait_for(app: QApplication, predicate, timeout_s: float = 60) -> None:
 
     end = time.time() + timeout_s
     while not predicate():
-        app.processEvents()
-        QTest.qWait(20)
+        # an event loop (which releases the GIL while idle), not QTest.qWait, whose sleeps
+        # keep the GIL from the click worker and made every click look ~20x slower
+        loop = QEventLoop()
+        QTimer.singleShot(20, loop.quit)
+        loop.exec()
         if time.time() > end:
             raise SystemExit("timed out")
 
@@ -49,6 +53,13 @@ def main() -> int:
     win.remove_background()
     wait_for(app, lambda: bool(done))
     win.set_view_mode("overlay")
+    # a person looks at the result before clicking: let the start-up warm-ups (pymatting
+    # import, click model) finish, so the status bar shows what a click costs
+    warmed: list[object] = []
+    win.click_controller.worker.warmed_up.connect(lambda: warmed.append(1))
+    win.exporter.warmed_up.connect(lambda: warmed.append(2))
+    t_settle = time.perf_counter()
+    wait_for(app, lambda: len(warmed) >= 2 or time.perf_counter() - t_settle > 5)
     win.set_tool("clicks")
     clicks = [(45, 60, Qt.MouseButton.RightButton), (22, 300, Qt.MouseButton.RightButton),
               (412, 45, Qt.MouseButton.RightButton)]

@@ -52,3 +52,16 @@ def test_summary_max_f_is_max_of_mean_curve():
     assert s["max_f"] == pytest.approx(np.mean(curves, axis=0).max())
     with pytest.raises(ValueError):
         m.add(np.zeros((2, 2)), np.zeros((3, 3)))
+
+
+def test_exported_metrics_belong_to_the_exported_weights():
+    """A file's metadata must carry the evaluation of its own weights, not the run's best epoch."""
+    from training.export import checkpoint_metrics
+
+    history = [{"epoch": 1, "step": 10, "mae": 0.20}, {"epoch": 2, "step": 20, "mae": 0.15},
+               {"epoch": 3, "step": 30, "mae": 0.18}]
+    assert checkpoint_metrics({"step": 30, "history": history})["mae"] == 0.18  # last, not best
+    mid = checkpoint_metrics({"step": 25, "history": history})  # saved between evaluations
+    assert mid["mae"] == 0.15 and mid["measured_at_step"] == 20
+    assert checkpoint_metrics({"step": 5, "history": history}) == {}
+    assert "measured_at_step" not in checkpoint_metrics({"step": 20, "history": history})
