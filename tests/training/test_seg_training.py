@@ -105,3 +105,24 @@ def test_ddp_two_processes(tiny_dataset, cache_dir, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert ckpt["step"] == 3
+
+
+def test_compact_checkpoint_halves_the_optimizer_and_still_resumes(tmp_path):
+    """The committed form of a checkpoint: fp32 weights, bf16 AdamW moments, resumable."""
+    from training.trainer import save_compact_checkpoint
+
+    model = torch.nn.Linear(64, 64)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    model(torch.randn(8, 64)).pow(2).mean().backward()
+    opt.step()
+    full = tmp_path / "full.pt"
+    torch.save({"model": model.state_dict(), "ema": model.state_dict(), "optimizer": opt.state_dict(), "step": 1}, full)
+    small = save_compact_checkpoint(full, tmp_path / "small.pt")
+    assert small.stat().st_size < 0.8 * full.stat().st_size
+    ckpt = torch.load(small, weights_only=False)
+    assert torch.equal(ckpt["model"]["weight"], model.weight.detach())  # weights exact
+    fresh = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    fresh.load_state_dict(ckpt["optimizer"])
+    restored = fresh.state[model.weight]["exp_avg_sq"]
+    assert restored.dtype == torch.float32
+    torch.testing.assert_close(restored, opt.state[model.weight]["exp_avg_sq"], rtol=1e-2, atol=0)
