@@ -111,10 +111,14 @@ def torch_predictor(model: nn.Module, size: int) -> ClickPredictor:
 
 def cmd_train(args) -> int:
     data = load_decoded(args.data, limit=args.limit)
-    train_set = ClickTrainSet(data, args.size, seed=args.seed, radius=radius_for(args.size))
+    train_set = ClickTrainSet(data, args.size, seed=args.seed, radius=radius_for(args.size),
+                              object_crop_prob=args.object_crop_prob)
     base = PRESETS[args.preset]
     seg_ckpt = load_checkpoint(args.init_seg) if args.init_seg else None
-    if seg_ckpt is not None:
+    init_ckpt = load_checkpoint(args.init) if args.init else None
+    if init_ckpt is not None:
+        base = SegNetConfig.from_dict(init_ckpt["model_config"])
+    elif seg_ckpt is not None:
         base = SegNetConfig.from_dict(seg_ckpt["model_config"])
     config = click_config(base)
     model = ClickNet(config)
@@ -139,10 +143,16 @@ def cmd_train(args) -> int:
         "train_data": str(args.data),
         "val_data": str(args.val),
         "init_seg": args.init_seg,
+        "init": args.init,
+        "object_crop_prob": args.object_crop_prob,
     }
     trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config)
     resumed = args.resume and trainer.resume()
-    if seg_ckpt is not None and not resumed:
+    if init_ckpt is not None and not resumed:  # a new phase: weights only, fresh schedule
+        model.load_state_dict(init_ckpt["ema"])
+        trainer.ema.model.load_state_dict(init_ckpt["ema"])
+        trainer.log(f"initialised from {args.init} (step {init_ckpt.get('step')})")
+    elif seg_ckpt is not None and not resumed:
         n = init_from_segnet(model, seg_ckpt["ema"])
         trainer.ema.model.load_state_dict(model.state_dict())
         trainer.log(f"initialised {n} tensors from {args.init_seg}")
@@ -247,6 +257,9 @@ def add_commands(sub) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--init-seg", help="start from a segmentation checkpoint (recommended)")
+    p.add_argument("--init", help="start a new phase from a click checkpoint (its EMA weights)")
+    p.add_argument("--object-crop-prob", type=float, default=0.5,
+                   help="share of samples cropped around the object, as the zoom-in crops it")
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--eval-size", type=int, default=256)

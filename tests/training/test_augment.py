@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.data.augment import AugmentConfig, augment_pair, random_affine, warp_pair
+from training.data.augment import AugmentConfig, augment_pair, object_affine, random_affine, warp_pair
 from training.data.folder import list_pairs, load_decoded
 from training.data.seg_dataset import SegTrainSet
 
@@ -40,6 +40,24 @@ def test_flip_moves_mask_and_image_together():
     img, msk = warp_pair(image, mask, matrix, 96)
     np.testing.assert_array_equal(msk, mask[:, ::-1])
     np.testing.assert_array_equal(img[..., 0], image[:, ::-1, 0])
+
+
+def test_object_crop_puts_the_object_at_zoom_in_scale_and_stays_aligned():
+    image = np.zeros((120, 200, 3), np.uint8)
+    mask = np.zeros((120, 200), np.uint8)
+    mask[70:100, 150:190] = 255  # a 40 px wide object near the right edge
+    image[..., 0] = mask
+    cfg = AugmentConfig(max_rotate_deg=0, flip_prob=0.5, object_crop_prob=1.0)
+    for seed in range(10):
+        matrix = object_affine(np.random.default_rng(seed), mask, 64, cfg, expansion=(1.2, 1.8))
+        img, msk = warp_pair(image, mask, matrix, 64)
+        ys, xs = np.nonzero(msk >= 128)
+        width = xs.max() - xs.min() + 1
+        assert 64 / 1.8 - 2 <= width <= 64 / 1.2 + 2  # object side = crop side / expansion
+        assert np.abs(img[..., 0].astype(int) - msk.astype(int)).max() <= 1
+        # the crop stays inside the photo (no mirrored copy of the object from the border)
+        assert ((msk >= 128).sum(axis=0) > 0).sum() == width
+    assert object_affine(np.random.default_rng(0), np.zeros_like(mask), 64, cfg) is None
 
 
 def test_colour_jitter_changes_colours_not_the_mask():

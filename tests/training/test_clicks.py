@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from desktop_app.core.clicks import Click, ClickSegmenter
 from training.__main__ import main as training_main
@@ -93,6 +94,19 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
     metrics = evaluate_clicks(engine.predict, str(tiny_dataset), limit=2)
     assert set(metrics) >= {"noc85", "noc90", "iou_at_1", "iou_at_3", "iou_at_5", "ms_per_click"}
     assert 1 <= metrics["noc90"] <= 20
+
+    # A new phase (--init) starts from the EMA weights of the earlier run, on a fresh schedule.
+    phase = tmp_path / "phase2"
+    assert training_main(["clicks", "train", "--data", str(tiny_dataset), "--val", str(tiny_dataset),
+                          "--out", str(phase), "--init", str(run / "last.pt"), "--size", "64",
+                          "--eval-size", "64", "--epochs", "1", "--batch-size", "4", "--workers", "0",
+                          "--val-limit", "2", "--threads", "1", "--max-steps", "1"]) == 0
+    before = torch.load(run / "last.pt", weights_only=False)["ema"]
+    after = torch.load(phase / "last.pt", weights_only=False)
+    assert after["step"] == 1 and after["task_config"]["init"] == str(run / "last.pt")
+    key = "net.stem.0.weight"
+    assert torch.allclose(after["model"][key], before[key], atol=1e-2)  # one small step away
+    assert not torch.equal(after["model"][key], before[key])
 
 
 def test_berkeley_masks_read_with_ignore_label():

@@ -30,6 +30,7 @@ class AugmentConfig:
     composite_prob: float = 0.2  # paste the foreground onto another photo
     grey_prob: float = 0.03
     blur_prob: float = 0.1
+    object_crop_prob: float = 0.0  # crop around the object instead (click model's zoom-in)
 
 
 def random_affine(
@@ -43,8 +44,37 @@ def random_affine(
     ch = min(h, math.sqrt(area / aspect))
     cx = rng.uniform(cw / 2, w - cw / 2) if w > cw else w / 2
     cy = rng.uniform(ch / 2, h - ch / 2) if h > ch else h / 2
+    return _crop_matrix(rng, cx, cy, cw, ch, out, cfg)
+
+
+def object_affine(
+    rng: np.random.Generator, mask: np.ndarray, out: int, cfg: AugmentConfig,
+    expansion: tuple[float, float] = (1.2, 1.8),
+) -> np.ndarray | None:
+    """A 2x3 matrix for a square crop around the object (mask >= 128), as the app's zoom-in sees it.
+
+    After the first click the click model only ever sees the object's box grown by ~1.4 and
+    resized to its input, so training on such crops (side = box side x ``expansion``, centre
+    jittered) puts the object at the scale it is evaluated at. None when the mask is empty.
+    """
+    ys, xs = np.nonzero(mask >= 128)
+    if len(ys) == 0:
+        return None
+    side = max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) * rng.uniform(*expansion)
+    jitter = 0.1 * side
+    cx = (xs.min() + xs.max() + 1) / 2 + rng.uniform(-jitter, jitter)
+    cy = (ys.min() + ys.max() + 1) / 2 + rng.uniform(-jitter, jitter)
+    h, w = mask.shape[:2]  # keep the crop inside the photo where it fits, as the app's zoom box does
+    cx = min(max(cx, side / 2), w - side / 2) if side <= w else w / 2
+    cy = min(max(cy, side / 2), h - side / 2) if side <= h else h / 2
+    return _crop_matrix(rng, cx, cy, side, side, out, cfg)
+
+
+def _crop_matrix(
+    rng: np.random.Generator, cx: float, cy: float, cw: float, ch: float, out: int, cfg: AugmentConfig
+) -> np.ndarray:
+    """Crop (centre, size) -> ``out`` x ``out`` with a random flip and rotation folded in."""
     angle = rng.uniform(-cfg.max_rotate_deg, cfg.max_rotate_deg)
-    # Source crop centre -> output centre, scaled so the crop fills the output.
     sx, sy = out / cw, out / ch
     flip = -1.0 if rng.random() < cfg.flip_prob else 1.0
     rot = math.radians(angle)
@@ -103,7 +133,11 @@ def augment_pair(
     background: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full augmentation: geometric crop/rotate/flip, optional composite, colour jitter."""
-    matrix = random_affine(rng, image.shape[0], image.shape[1], out, cfg)
+    matrix = None
+    if cfg.object_crop_prob and rng.random() < cfg.object_crop_prob:
+        matrix = object_affine(rng, mask, out, cfg)
+    if matrix is None:
+        matrix = random_affine(rng, image.shape[0], image.shape[1], out, cfg)
     img, msk = warp_pair(image, mask, matrix, out)
     if background is not None:
         bg = cv2.resize(background, (out, out), interpolation=cv2.INTER_AREA)
