@@ -224,7 +224,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             _, spec = inspect_model(path)
             desc = (
                 f"{spec.kind}, {spec.convention} convention ({spec.source}), "
-                f"{spec.input_size[1]}x{spec.input_size[0]}, activation {spec.activation}"
+                f"{spec.describe_size()}, activation {spec.activation}"
             )
         except ModelError as exc:
             desc = f"not usable for background removal: {str(exc).removeprefix(str(path) + ': ')}"

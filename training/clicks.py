@@ -25,7 +25,7 @@ from .data.click_sim import next_click
 from .data.folder import load_decoded
 from .data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
 from .export import checkpoint_metrics, export_onnx, parity
-from .losses import deep_supervision_loss
+from .losses import PIXEL_LOSSES, deep_supervision_loss
 from .models.clicknet import ClickNet, click_config, init_from_segnet
 from .models.segnet import PRESETS, SegNetConfig, count_parameters
 from .trainer import TrainConfig, Trainer, load_checkpoint
@@ -43,8 +43,12 @@ def radius_for(size: int) -> float:
 class ClickTask:
     """RITM-style iterative training: some no-grad rounds add clicks at the model's own errors."""
 
-    def __init__(self, val: str, size: int, eval_size: int, max_iters: int, val_limit: int, seed: int):
+    def __init__(
+        self, val: str, size: int, eval_size: int, max_iters: int, val_limit: int, seed: int,
+        pixel_loss: str = "bce",
+    ):
         self.val, self.size, self.eval_size = val, size, eval_size
+        self.pixel_loss = pixel_loss
         self.max_iters, self.val_limit = max_iters, val_limit
         self.rng = np.random.default_rng(seed + 7)
 
@@ -63,7 +67,7 @@ class ClickTask:
                     self._add_error_clicks(prob[:, 0].numpy(), gt_np, guidance)
                     guidance[:, 2] = prob[:, 0]
         outs = model(x, guidance, all_logits=True)
-        loss, logs = deep_supervision_loss(outs, gt)
+        loss, logs = deep_supervision_loss(outs, gt, pixel=self.pixel_loss)
         logs["sim_iters"] = n_iters
         return loss, logs
 
@@ -135,7 +139,9 @@ def cmd_train(args) -> int:
         bf16=not args.no_bf16,
         threads=args.threads,
     )
-    task = ClickTask(args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed)
+    task = ClickTask(
+        args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss
+    )
     task_config = {
         "task": "clicks",
         "size": args.size,
@@ -145,6 +151,7 @@ def cmd_train(args) -> int:
         "init_seg": args.init_seg,
         "init": args.init,
         "object_crop_prob": args.object_crop_prob,
+        "loss": args.loss,
     }
     trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config)
     resumed = args.resume and trainer.resume()
@@ -261,6 +268,8 @@ def add_commands(sub) -> None:
     p.add_argument("--object-crop-prob", type=float, default=0.5,
                    help="share of samples cropped around the object, as the zoom-in crops it")
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
+    p.add_argument("--loss", default="bce", choices=PIXEL_LOSSES,
+                   help="pixel term next to soft IoU: bce, or RITM's normalized focal loss (nfl)")
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--eval-size", type=int, default=256)
     p.add_argument("--epochs", type=int, default=4)

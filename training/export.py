@@ -31,12 +31,17 @@ def export_onnx(
     output_names: Sequence[str],
     metadata: Mapping[str, str],
     dynamic_batch: bool = True,
+    dynamic_hw: bool = False,
 ) -> Path:
-    """Export ``module`` (eval mode, fp32) to ``path`` atomically and attach metadata."""
+    """Export ``module`` (eval mode, fp32) to ``path`` atomically and attach metadata.
+
+    ``dynamic_hw`` leaves height and width of every (N x C x H x W) input and output free.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     module = module.eval().float().to(memory_format=torch.contiguous_format)
-    axes = {name: {0: "batch"} for name in (*input_names, *output_names)} if dynamic_batch else None
+    dims = ({0: "batch"} if dynamic_batch else {}) | ({2: "height", 3: "width"} if dynamic_hw else {})
+    axes = {name: dims for name in (*input_names, *output_names)} if dims else None
     tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

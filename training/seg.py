@@ -40,13 +40,13 @@ def size_for_epoch(schedule: list[tuple[int, int]], epoch: int) -> int:
 
 
 @torch.no_grad()
-def predict_probs(model: nn.Module, data: DecodedSet, size: int, indices=None, batch: int = 8):
+def predict_probs(model: nn.Module, data: DecodedSet, size: int, indices=None, batch: int = 8,
+                  keep_aspect: bool = True):
     """Yield (index, probability at original size) for validation images."""
     model.eval()
-    dataset = SegEvalSet(data, size)
+    dataset = SegEvalSet(data, size, keep_aspect)
     indices = list(range(len(data))) if indices is None else list(indices)
-    for start in range(0, len(indices), batch):
-        chunk = indices[start : start + batch]
+    for chunk in _same_size_chunks(dataset, indices, batch):
         x = torch.stack([dataset[i][0] for i in chunk])
         probs = model(x).float().numpy()[:, 0]
         for i, prob in zip(chunk, probs, strict=True):
@@ -54,10 +54,22 @@ def predict_probs(model: nn.Module, data: DecodedSet, size: int, indices=None, b
             yield i, np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
 
 
-def evaluate_torch(model: nn.Module, data: DecodedSet, size: int) -> dict[str, float]:
+def _same_size_chunks(dataset: SegEvalSet, indices: list[int], batch: int):
+    """Runs of consecutive indices whose network inputs share a size, at most ``batch`` long."""
+    chunk: list[int] = []
+    for i in indices:
+        if chunk and (len(chunk) == batch or dataset.network_size(i) != dataset.network_size(chunk[0])):
+            yield chunk
+            chunk = []
+        chunk.append(i)
+    if chunk:
+        yield chunk
+
+
+def evaluate_torch(model: nn.Module, data: DecodedSet, size: int, keep_aspect: bool = True) -> dict[str, float]:
     metrics = SalientMetrics()
     t = time.time()
-    for i, prob in predict_probs(model, data, size):
+    for i, prob in predict_probs(model, data, size, keep_aspect=keep_aspect):
         metrics.add(prob, np.asarray(data.mask(i), np.float32) / 255.0)
     out = metrics.summary()
     out["eval_s"] = round(time.time() - t, 1)

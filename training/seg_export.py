@@ -23,9 +23,22 @@ def model_from_checkpoint(ckpt: dict, use_ema: bool = True) -> SegNet:
     return model.eval()
 
 
+SIZE_MULTIPLE = 32  # the network's total stride
+MAX_ASPECT = 2.0
+
+
 def export_checkpoint(
-    ckpt_path: str, out: str, size: int = 0, rembg: bool = False, use_ema: bool = True, name: str = ""
+    ckpt_path: str, out: str, size: int = 0, rembg: bool = False, use_ema: bool = True, name: str = "",
+    keep_aspect: bool = True, revalidate: bool = False,
 ) -> tuple[Path, float]:
+    """Write the ONNX file; returns it and the max abs PyTorch/onnxruntime difference.
+
+    Our own files take any height and width and say "keep-aspect" (shorter side ``size``), so
+    the app never squashes a photo; ``rembg`` files are the fixed 320x320 rembg expects. Parity
+    is checked on a square and on both orientations of a 3:2 input. ``revalidate`` measures the
+    exported weights on the run's validation set again, resized as this file will be (for a
+    checkpoint whose recorded metrics came from another input size or resize mode).
+    """
     ckpt = load_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, use_ema)
     task = ckpt.get("task_config", {})
@@ -33,7 +46,10 @@ def export_checkpoint(
     mean = task.get("mean", (0.485, 0.456, 0.406))
     std = task.get("std", (0.229, 0.224, 0.225))
     name = name or Path(out).stem
+    keep_aspect = keep_aspect and not rembg
     metrics = checkpoint_metrics(ckpt)
+    if revalidate and not rembg:
+        metrics = _measure(model, str(task.get("val_data", "")), size, keep_aspect) | {"step": ckpt.get("step")}
     metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
     metadata = {
         meta.KEY_KIND: meta.KIND_SEGMENTATION,
@@ -48,6 +64,9 @@ def export_checkpoint(
         meta.KEY_OUTPUT_MEANING: "foreground probability in [0,1], N x 1 x H x W at the input size",
         meta.KEY_TRAINING_DATA: TRAINING_DATA,
         meta.KEY_METRICS: json.dumps(metrics),
+        meta.KEY_RESIZE: meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH,
+        meta.KEY_SIZE_MULTIPLE: str(SIZE_MULTIPLE),
+        meta.KEY_MAX_ASPECT: repr(MAX_ASPECT),
         meta.KEY_EXTRA: json.dumps({
             "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
             "parameters": count_parameters(model),
@@ -58,5 +77,20 @@ def export_checkpoint(
         }),
     }
     x = torch.rand(2 if not rembg else 1, 3, size, size)
-    path = export_onnx(model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg)
-    return path, parity(model, (x,), path)
+    path = export_onnx(model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg,
+                       dynamic_hw=keep_aspect)
+    shapes = [x.shape]
+    if keep_aspect:
+        long = round(size * 1.5 / SIZE_MULTIPLE) * SIZE_MULTIPLE
+        shapes += [(1, 3, size, long), (1, 3, long, size)]
+    return path, max(parity(model, (torch.rand(*s),), path) for s in shapes)
+
+
+def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool) -> dict:
+    from .data.folder import load_decoded
+    from .seg import evaluate_torch
+
+    if not Path(val_dir).is_dir():
+        raise FileNotFoundError(f"--revalidate: the run's validation folder {val_dir!r} is not here")
+    out = evaluate_torch(model, load_decoded(val_dir), size, keep_aspect=keep_aspect)
+    return out | {"eval_size": size, "resize": "keep-aspect" if keep_aspect else "stretch"}

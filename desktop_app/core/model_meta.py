@@ -26,6 +26,14 @@ KEY_OUTPUT_MEANING = "output_meaning"  # free text, e.g. "foreground probability
 KEY_TRAINING_DATA = "training_data"  # free text: data set names and their terms
 KEY_METRICS = "metrics"  # JSON object of validation metrics
 KEY_EXTRA = "extra"  # JSON object of kind-specific values (click encoding, latent directions...)
+# How a photo becomes the network input: "stretch" (to input_size, the default) or "keep-aspect"
+# (shorter side = min(input_size), longer side from the photo's aspect rounded to
+# KEY_SIZE_MULTIPLE, aspect capped at KEY_MAX_ASPECT); keep-aspect needs a dynamic H x W graph.
+KEY_RESIZE = "resize"
+KEY_SIZE_MULTIPLE = "size_multiple"  # e.g. "32" (the network's total stride)
+KEY_MAX_ASPECT = "max_aspect"  # e.g. "2.0"
+RESIZE_STRETCH = "stretch"
+RESIZE_KEEP_ASPECT = "keep-aspect"
 
 KIND_SEGMENTATION = "segmentation"
 KIND_CLICKS = "clicks"

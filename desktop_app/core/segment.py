@@ -71,7 +71,7 @@ class Segmenter:
         """RGB uint8 HxWx3 -> float32 1x3xHxW network input, exactly per the spec."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
-        small = resize_to(rgb, self.spec.input_size)
+        small = resize_to(rgb, self.spec.network_size(rgb.shape[0], rgb.shape[1]))
         x = small.astype(np.float32)
         if self.spec.scale == "image-max":
             x *= 1.0 / max(float(x.max()), 1e-6)
@@ -133,9 +133,17 @@ class Segmenter:
         if not images:
             return []
         inputs = [self.preprocess(im) for im in images]
+        raws: list[np.ndarray | None] = [None] * len(inputs)
         if self.spec.dynamic_batch and len(inputs) > 1:
-            raw = self.run(np.concatenate(inputs, axis=0))
-            raws = [raw[i : i + 1] for i in range(len(inputs))]
+            # One network call per input shape (keep-aspect models give 3:2 and 2:3 photos
+            # different shapes; a camera's photos usually share one).
+            groups: dict[tuple[int, ...], list[int]] = {}
+            for i, x in enumerate(inputs):
+                groups.setdefault(x.shape, []).append(i)
+            for members in groups.values():
+                raw = self.run(np.concatenate([inputs[i] for i in members], axis=0))
+                for j, i in enumerate(members):
+                    raws[i] = raw[j : j + 1]
         else:
             raws = [self.run(x) for x in inputs]
         alphas = []
@@ -152,4 +160,4 @@ class Segmenter:
     def describe(self) -> str:
         """One line for status bars and the CLI summary."""
         s = self.spec
-        return f"{s.name} ({s.convention}, {s.input_size[1]}x{s.input_size[0]}, {self.provider})"
+        return f"{s.name} ({s.convention}, {s.describe_size()}, {self.provider})"

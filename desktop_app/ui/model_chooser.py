@@ -36,9 +36,8 @@ class ModelEntry:
     @property
     def details(self) -> str:
         s = self.spec
-        h, w = s.input_size
         notes = f"; {'; '.join(s.notes)}" if s.notes else ""
-        return f"Convention {s.convention} (from {s.source}), input {w}×{h}, {s.output_meaning}{notes}"
+        return f"Convention {s.convention} (from {s.source}), input {s.describe_size()}, {s.output_meaning}{notes}"
 
 
 def _entry(path: Path, embedded: bool) -> ModelEntry | None:

@@ -138,3 +138,38 @@ def test_float16_model(tmp_path: Path) -> None:
     seg = Segmenter(make_seg_model(tmp_path / "half.onnx", fp16=True))
     rgb = random_rgb(32, 32, seed=5)
     np.testing.assert_allclose(seg.predict(rgb), expected_alpha(rgb, "seed", "red"), atol=3e-3)
+
+
+def _keep_aspect_model(tmp_path: Path, static: bool = False) -> Path:
+    meta = {mm.KEY_RESIZE: mm.RESIZE_KEEP_ASPECT, mm.KEY_SIZE_MULTIPLE: "16", mm.KEY_MAX_ASPECT: "2.0"}
+    return make_seg_model(tmp_path / "ka.onnx", size=(32, 32), dynamic_hw=not static, metadata=meta)
+
+
+def test_keep_aspect_model_sees_the_photo_undistorted(tmp_path: Path) -> None:
+    seg = Segmenter(_keep_aspect_model(tmp_path))
+    assert seg.spec.resize == mm.RESIZE_KEEP_ASPECT
+    assert seg.preprocess(np.zeros((200, 300, 3), np.uint8)).shape == (1, 3, 32, 48)  # 3:2 stays 3:2
+    assert seg.preprocess(np.zeros((300, 200, 3), np.uint8)).shape == (1, 3, 48, 32)
+    assert seg.preprocess(np.zeros((100, 1000, 3), np.uint8)).shape == (1, 3, 32, 64)  # aspect capped at 2
+    assert seg.preprocess(np.zeros((50, 50, 3), np.uint8)).shape == (1, 3, 32, 32)
+    # A red disc on a 3:2 photo stays a disc for the network, so the mask follows it exactly.
+    rgb = np.zeros((120, 180, 3), np.uint8)
+    cv2.circle(rgb, (90, 60), 40, (255, 0, 0), -1)
+    alpha = seg.predict(rgb)
+    assert alpha.shape == (120, 180)
+    assert alpha[60, 90] > 0.99 and alpha[5, 5] < 0.01 and alpha[60, 20] < 0.01
+
+
+def test_keep_aspect_batch_of_mixed_orientations_equals_single_calls(tmp_path: Path) -> None:
+    seg = Segmenter(_keep_aspect_model(tmp_path))
+    rng = np.random.default_rng(4)
+    photos = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in [(60, 90, 3), (90, 60, 3), (64, 96, 3)]]
+    for got, photo in zip(seg.predict_batch(photos), photos, strict=True):
+        np.testing.assert_allclose(got, seg.predict(photo), atol=1e-6)
+
+
+def test_keep_aspect_on_a_fixed_size_graph_falls_back_to_stretch(tmp_path: Path) -> None:
+    seg = Segmenter(_keep_aspect_model(tmp_path, static=True))
+    assert seg.spec.resize == mm.RESIZE_STRETCH
+    assert any("stretched" in note for note in seg.spec.notes)
+    assert seg.preprocess(np.zeros((200, 300, 3), np.uint8)).shape == (1, 3, 32, 32)

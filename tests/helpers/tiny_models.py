@@ -95,8 +95,12 @@ def make_seg_model(
     with_metadata: bool | None = None,
     channel_order: str = "RGB",
     fp16: bool = False,
+    dynamic_hw: bool = False,
 ) -> Path:
     """Write a tiny segmentation model and return its path (see module docstring).
+
+    ``dynamic_hw`` leaves the graph's height and width free (``size`` then only goes into the
+    metadata), as our keep-aspect exports do.
 
     ``fp16`` makes the graph take and return float16 (like half-precision exports).
 
@@ -108,8 +112,9 @@ def make_seg_model(
     h, w = size or d["size"]
     mean, std = d["mean"], d["std"]
     batch: int | str = "N" if dynamic_batch else 1
+    gh, gw = ("H", "W") if dynamic_hw else (h, w)
     io_type = TensorProto.FLOAT16 if fp16 else TensorProto.FLOAT
-    x = helper.make_tensor_value_info("input_raw" if fp16 else "input", io_type, [batch, 3, h, w])
+    x = helper.make_tensor_value_info("input_raw" if fp16 else "input", io_type, [batch, 3, gh, gw])
     nodes = [helper.make_node("Cast", ["input_raw"], ["input"], to=TensorProto.FLOAT)] if fp16 else []
     inits = []
     if fn == "red":
@@ -138,12 +143,12 @@ def make_seg_model(
         nodes.append(helper.make_node("Cast", ["out0_f32"], [first], to=TensorProto.FLOAT16))
     else:
         nodes.append(helper.make_node(last_op, ["z"], [first]))
-    outs.append(helper.make_tensor_value_info(first, io_type, [batch, 1, h, w]))
+    outs.append(helper.make_tensor_value_info(first, io_type, [batch, 1, gh, gw]))
     if n_out > 1:
         nodes.append(helper.make_node("Neg", ["z"], ["negz"]))
         for i in range(1, n_out):  # side outputs: a different function, so a wrong index shows
             nodes.append(helper.make_node("Sigmoid", ["negz"], [f"out{i}"]))
-            outs.append(helper.make_tensor_value_info(f"out{i}", TensorProto.FLOAT, [batch, 1, h, w]))
+            outs.append(helper.make_tensor_value_info(f"out{i}", TensorProto.FLOAT, [batch, 1, gh, gw]))
     graph = helper.make_graph(nodes, f"tiny_{convention}", [x], outs, initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="tests")
     if with_metadata is None:

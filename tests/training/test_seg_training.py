@@ -74,10 +74,19 @@ def test_checkpoint_rebuilds_the_model_and_exports(tiny_dataset, cache_dir, tmp_
 
     spec = load_spec(out)
     assert spec.kind == "segmentation" and spec.input_size == (64, 64) and spec.source == "metadata"
+    assert spec.resize == "keep-aspect" and spec.network_size(37, 53) == (64, 96)
     rgb = np.random.default_rng(0).integers(0, 256, (37, 53, 3), dtype=np.uint8)
-    alpha = Segmenter(out).predict(rgb)
+    segmenter = Segmenter(out)
+    assert segmenter.preprocess(rgb).shape == (1, 3, 64, 96)  # the file runs at a 3:2 size
+    alpha = segmenter.predict(rgb)
     assert alpha.shape == (37, 53) and alpha.dtype == np.float32
     assert alpha.min() >= 0.0 and alpha.max() <= 1.0
+
+    squashed = tmp_path / "seg-stretch.onnx"
+    assert training_main(["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(squashed),
+                          "--size", "64", "--stretch"]) == 0
+    assert load_spec(squashed).resize == "stretch"
+    assert Segmenter(squashed).preprocess(rgb).shape == (1, 3, 64, 64)
 
 
 def test_rembg_compatible_export_is_320_batch1(tiny_dataset, cache_dir, tmp_path):

@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from desktop_app.core.models import keep_aspect_size
+
 from .augment import AugmentConfig, augment_pair
 from .folder import DecodedSet
 
@@ -52,15 +54,24 @@ class SegTrainSet(Dataset):
 
 
 class SegEvalSet(Dataset):
-    """Validation images resized to the network size; the full-size mask is kept for metrics."""
+    """Validation images resized as the app resizes them; the full-size mask is kept for metrics.
 
-    def __init__(self, data: DecodedSet, size: int = 320):
-        self.data, self.size = data, size
+    ``keep_aspect`` follows the exported model's "keep-aspect" resize (shorter side ``size``),
+    otherwise every image is stretched to ``size`` x ``size``.
+    """
+
+    def __init__(self, data: DecodedSet, size: int = 320, keep_aspect: bool = True):
+        self.data, self.size, self.keep_aspect = data, size, keep_aspect
 
     def __len__(self) -> int:
         return len(self.data)
 
+    def network_size(self, index: int) -> tuple[int, int]:
+        h, w = self.data.mask(index).shape[:2]
+        return keep_aspect_size(h, w, self.size) if self.keep_aspect else (self.size, self.size)
+
     def __getitem__(self, index: int):
         image = np.asarray(self.data.image(index))
-        resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_AREA)
+        th, tw = self.network_size(index)
+        resized = cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA)
         return to_tensor(resized), index

@@ -50,24 +50,32 @@ class SeparableConv(nn.Module):
         return self.pw(self.dw(x))
 
 
-def _pool_matrix(n_in: int, n_out: int) -> torch.Tensor:
-    """Row i averages the input cells PyTorch's adaptive pooling puts in output cell i."""
-    m = torch.zeros(n_out, n_in)
-    for i in range(n_out):
-        start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
-        m[i, start:end] = 1.0 / (end - start)
-    return m
+def _pool_axis(x: torch.Tensor, bins: int, dim: int) -> torch.Tensor:
+    """Adaptive average pooling along one axis from a cumulative sum and two gathers.
 
-
-def adaptive_avg_pool_matmul(x: torch.Tensor, bins: int) -> torch.Tensor:
-    """``F.adaptive_avg_pool2d`` as two matrix products (identical result).
-
-    ONNX has no adaptive pooling for sizes that are not multiples of the bins (10x10 -> 4x4 at
-    a 320 px input), so the exporter uses this form, built from the static feature-map size.
+    Output cell i averages input cells [floor(i*n/bins), ceil((i+1)*n/bins)), exactly as
+    PyTorch's adaptive pooling does. Every index is computed from the traced size ``n``, so
+    the exported graph works for any input height and width.
     """
-    h, w = int(x.shape[-2]), int(x.shape[-1])
-    ph, pw = _pool_matrix(h, bins).to(x.dtype), _pool_matrix(w, bins).to(x.dtype)
-    return torch.matmul(torch.matmul(ph, x), pw.t())
+    n = x.shape[dim]
+    i = torch.arange(bins, device=x.device)
+    start = torch.div(i * n, bins, rounding_mode="floor")
+    end = -torch.div(-(i + 1) * n, bins, rounding_mode="floor")
+    zero = torch.zeros_like(x.narrow(dim, 0, 1))
+    cs = torch.cat([zero, torch.cumsum(x, dim)], dim)
+    shape = [1] * x.dim()
+    shape[dim] = bins
+    count = (end - start).to(x.dtype).reshape(shape)
+    return (cs.index_select(dim, end) - cs.index_select(dim, start)) / count
+
+
+def adaptive_avg_pool_cumsum(x: torch.Tensor, bins: int) -> torch.Tensor:
+    """``F.adaptive_avg_pool2d`` (same result up to float rounding) in ONNX-exportable form.
+
+    ONNX has no adaptive pooling, and its fixed-kernel pooling cannot follow a dynamic input
+    size; the exporter uses this form so one file serves every aspect ratio.
+    """
+    return _pool_axis(_pool_axis(x, bins, x.dim() - 2), bins, x.dim() - 1)
 
 
 class PyramidPool(nn.Module):
@@ -89,7 +97,7 @@ class PyramidPool(nn.Module):
         feats = [x]
         exporting = torch.onnx.is_in_onnx_export()
         for bins, branch in zip(self.bins, self.branches, strict=True):
-            pooled = adaptive_avg_pool_matmul(x, bins) if exporting else F.adaptive_avg_pool2d(x, bins)
+            pooled = adaptive_avg_pool_cumsum(x, bins) if exporting else F.adaptive_avg_pool2d(x, bins)
             pooled = branch(pooled)
             feats.append(F.interpolate(pooled, size=(h, w), mode="bilinear", align_corners=False))
         return self.fuse(torch.cat(feats, dim=1))

@@ -1,0 +1,45 @@
+"""The pixel losses against hand-worked cases."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from training.losses import mask_loss, normalized_focal_loss  # noqa: E402
+
+
+def test_nfl_equals_bce_when_every_pixel_is_equally_wrong():
+    # every pixel has p_t = sigmoid(1): the weights are all equal, so normalised they are 1
+    logits = torch.tensor([1.0, -1.0, 1.0, -1.0]).reshape(1, 1, 2, 2)
+    target = torch.tensor([1.0, 0.0, 1.0, 0.0]).reshape(1, 1, 2, 2)
+    expected = math.log1p(math.exp(-1.0))
+    assert float(normalized_focal_loss(logits, target)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_nfl_moves_the_weight_to_the_wrong_pixel():
+    # three confident right pixels (p_t = sigmoid(4)) and one wrong one (p_t = sigmoid(-2))
+    logits = torch.tensor([4.0, 4.0, -4.0, -2.0]).reshape(1, 1, 2, 2).requires_grad_()
+    target = torch.tensor([1.0, 1.0, 0.0, 1.0]).reshape(1, 1, 2, 2)
+    p_right, p_wrong = 1 / (1 + math.exp(-4)), 1 / (1 + math.exp(2))
+    w_right, w_wrong = (1 - p_right) ** 2, (1 - p_wrong) ** 2
+    mean_w = (3 * w_right + w_wrong) / 4
+    expected = (3 * w_right * -math.log(p_right) + w_wrong * -math.log(p_wrong)) / mean_w / 4
+    loss = normalized_focal_loss(logits, target)
+    assert float(loss) == pytest.approx(expected, rel=1e-4)
+    loss.backward()
+    grad = logits.grad.flatten().abs()
+    # almost all of the gradient lands on the wrong pixel, far more than BCE would put there
+    assert grad[3] / grad.sum() > 0.99
+    bce_logits = logits.detach().clone().requires_grad_()
+    torch.nn.functional.binary_cross_entropy_with_logits(bce_logits, target).backward()
+    bce_grad = bce_logits.grad.flatten().abs()
+    assert grad[3] / grad.sum() > bce_grad[3] / bce_grad.sum()
+
+
+def test_mask_loss_rejects_an_unknown_pixel_loss():
+    x = torch.zeros(1, 1, 2, 2)
+    with pytest.raises(ValueError, match="unknown pixel loss"):
+        mask_loss(x, x, "dice")
