@@ -39,6 +39,13 @@ class ModelEntry:
         notes = f"; {'; '.join(s.notes)}" if s.notes else ""
         return f"Convention {s.convention} (from {s.source}), input {s.describe_size()}, {s.output_meaning}{notes}"
 
+    @property
+    def summary(self) -> str:
+        """Two short lines for the panel (a long word-wrapped label gets clipped in the
+        scrolling tool panel); the full ``details`` go in the tooltip."""
+        warning = " · see notes" if self.spec.notes else ""
+        return f"Input {self.spec.describe_size()}{warning}"
+
 
 def _entry(path: Path, embedded: bool) -> ModelEntry | None:
     try:
@@ -139,8 +146,10 @@ class ModelChooser(QWidget):
         e = self.current_entry()
         if e is None:
             self.info.setText("No segmentation model yet: use “Add model…” to choose an ONNX file.")
+            self.info.setToolTip("")
         else:
-            self.info.setText(e.details)
+            self.info.setText(e.summary)
+            self.info.setToolTip(e.details)
 
     def use_transient(self, path: str | Path) -> None:
         """Show and select ``path`` for this session only (``--model``); raises ModelError."""

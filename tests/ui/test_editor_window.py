@@ -183,6 +183,9 @@ def test_model_switching_and_bad_model_keeps_previous(
     with qtbot.waitSignal(window.model_chooser.model_changed, timeout=WAIT):
         window.model_chooser.add_model(other)
     assert window.model_chooser.current_entry().spec.name == "tiny-mean"
+    info = window.model_chooser.info
+    assert info.text().startswith("Input ") and len(info.text()) < 80  # fits the panel unclipped
+    assert "Convention" in info.toolTip() and "probability" in info.toolTip()  # the rest on hover
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
     assert "tiny-mean" in window.model_label.text()
