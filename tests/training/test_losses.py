@@ -28,7 +28,7 @@ def test_nfl_moves_the_weight_to_the_wrong_pixel():
     mean_w = (3 * w_right + w_wrong) / 4
     expected = (3 * w_right * -math.log(p_right) + w_wrong * -math.log(p_wrong)) / mean_w / 4
     loss = normalized_focal_loss(logits, target)
-    assert float(loss) == pytest.approx(expected, rel=1e-4)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-4)
     loss.backward()
     grad = logits.grad.flatten().abs()
     # almost all of the gradient lands on the wrong pixel, far more than BCE would put there
