@@ -84,12 +84,12 @@ def evaluate_model(
             t = time.perf_counter()
             base.add(grabcut_center_rect(rgb), gt)
             t_base += time.perf_counter() - t
+    typical_hw = segmenter.spec.network_size(2000, 3000)  # a 3:2 camera photo's network input
     result = {
         "model": str(path), "data": str(data), **ours.summary(),
         "images_per_s": len(pairs) / max(t_model, 1e-9),
-        # timed at a 3:2 photo's network size: what a typical camera photo costs
-        "network_ms": _network_ms(segmenter, segmenter.spec.network_size(2000, 3000)),
-        "input_size": list(segmenter.spec.network_size(2000, 3000)),
+        "network_ms": _network_ms(segmenter, typical_hw),
+        "input_size": list(typical_hw),
         "size_mb": path.stat().st_size / 1e6, "provider": segmenter.provider,
     }
     if worst_png:

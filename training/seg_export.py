@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from desktop_app.core import model_meta as meta
+from desktop_app.core.models import keep_aspect_size
 
 from .export import checkpoint_metrics, export_onnx, parity
 from .models.segnet import SegNet, SegNetConfig, count_parameters
@@ -21,10 +22,6 @@ def model_from_checkpoint(ckpt: dict, use_ema: bool = True) -> SegNet:
     model = SegNet(SegNetConfig.from_dict(ckpt["model_config"]))
     model.load_state_dict(ckpt["ema" if use_ema else "model"])
     return model.eval()
-
-
-SIZE_MULTIPLE = 32  # the network's total stride
-MAX_ASPECT = 2.0
 
 
 def export_checkpoint(
@@ -65,8 +62,8 @@ def export_checkpoint(
         meta.KEY_TRAINING_DATA: TRAINING_DATA,
         meta.KEY_METRICS: json.dumps(metrics),
         meta.KEY_RESIZE: meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH,
-        meta.KEY_SIZE_MULTIPLE: str(SIZE_MULTIPLE),
-        meta.KEY_MAX_ASPECT: repr(MAX_ASPECT),
+        meta.KEY_SIZE_MULTIPLE: str(meta.DEFAULT_SIZE_MULTIPLE),
+        meta.KEY_MAX_ASPECT: repr(meta.DEFAULT_MAX_ASPECT),
         meta.KEY_EXTRA: json.dumps({
             "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
             "parameters": count_parameters(model),
@@ -80,9 +77,8 @@ def export_checkpoint(
     path = export_onnx(model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg,
                        dynamic_hw=keep_aspect)
     shapes = [x.shape]
-    if keep_aspect:
-        long = round(size * 1.5 / SIZE_MULTIPLE) * SIZE_MULTIPLE
-        shapes += [(1, 3, size, long), (1, 3, long, size)]
+    if keep_aspect:  # a 3:2 landscape and portrait, sized as the app will size them
+        shapes += [(1, 3, *keep_aspect_size(2, 3, size)), (1, 3, *keep_aspect_size(3, 2, size))]
     return path, max(parity(model, (torch.rand(*s),), path) for s in shapes)
 
 
@@ -93,4 +89,4 @@ def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool) -> dict:
     if not Path(val_dir).is_dir():
         raise FileNotFoundError(f"--revalidate: the run's validation folder {val_dir!r} is not here")
     out = evaluate_torch(model, load_decoded(val_dir), size, keep_aspect=keep_aspect)
-    return out | {"eval_size": size, "resize": "keep-aspect" if keep_aspect else "stretch"}
+    return out | {"eval_size": size, "resize": meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH}

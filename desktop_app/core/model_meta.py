@@ -34,6 +34,8 @@ KEY_SIZE_MULTIPLE = "size_multiple"  # e.g. "32" (the network's total stride)
 KEY_MAX_ASPECT = "max_aspect"  # e.g. "2.0"
 RESIZE_STRETCH = "stretch"
 RESIZE_KEEP_ASPECT = "keep-aspect"
+DEFAULT_SIZE_MULTIPLE = 32  # SeedNet's total stride
+DEFAULT_MAX_ASPECT = 2.0
 
 KIND_SEGMENTATION = "segmentation"
 KIND_CLICKS = "clicks"

@@ -54,11 +54,13 @@ __all__ = [
     "spec_from_header",
     "user_models",
     "user_models_dir",
-]  # fmt: skip
+]
 _FLOAT_TYPES = {1, 10, 11, 16}  # float, float16, double, bfloat16
 
 
-def keep_aspect_size(h: int, w: int, short: int, multiple: int = 32, max_aspect: float = 2.0) -> tuple[int, int]:
+def keep_aspect_size(
+    h: int, w: int, short: int, multiple: int = mm.DEFAULT_SIZE_MULTIPLE, max_aspect: float = mm.DEFAULT_MAX_ASPECT
+) -> tuple[int, int]:
     """(H, W) with the shorter side ``short`` and the photo's aspect (capped, rounded to ``multiple``)."""
     if h <= 0 or w <= 0:
         return short, short
@@ -104,8 +106,8 @@ class ModelSpec:
     # aspect capped at max_aspect). Squashing a 3:2 photo into a square costs our models a lot
     # on SOD (max F 0.694 -> 0.723 kept), because they were trained on nearly undistorted crops.
     resize: str = mm.RESIZE_STRETCH
-    size_multiple: int = 32
-    max_aspect: float = 2.0
+    size_multiple: int = mm.DEFAULT_SIZE_MULTIPLE
+    max_aspect: float = mm.DEFAULT_MAX_ASPECT
 
     def to_dict(self) -> dict:
         """JSON-friendly dict (tuples become lists)."""
@@ -206,8 +208,8 @@ def _parse_resize(meta: dict[str, str]) -> dict:
     resize = meta.get(mm.KEY_RESIZE, mm.RESIZE_STRETCH)
     if resize not in (mm.RESIZE_STRETCH, mm.RESIZE_KEEP_ASPECT):
         raise ValueError(f"resize must be '{mm.RESIZE_STRETCH}' or '{mm.RESIZE_KEEP_ASPECT}', got {resize!r}")
-    multiple = int(meta.get(mm.KEY_SIZE_MULTIPLE, "32"))
-    max_aspect = float(meta.get(mm.KEY_MAX_ASPECT, "2.0"))
+    multiple = int(meta.get(mm.KEY_SIZE_MULTIPLE, mm.DEFAULT_SIZE_MULTIPLE))
+    max_aspect = float(meta.get(mm.KEY_MAX_ASPECT, mm.DEFAULT_MAX_ASPECT))
     if multiple <= 0 or max_aspect < 1:
         raise ValueError(f"size_multiple must be > 0 and max_aspect >= 1, got {multiple}, {max_aspect}")
     return {"resize": resize, "size_multiple": multiple, "max_aspect": max_aspect}

@@ -41,7 +41,7 @@ class ModelEntry:
 
     @property
     def summary(self) -> str:
-        """Two short lines for the panel (a long word-wrapped label gets clipped in the
+        """One short line for the panel (a long word-wrapped label gets clipped in the
         scrolling tool panel); the full ``details`` go in the tooltip."""
         warning = " · see notes" if self.spec.notes else ""
         return f"Input {self.spec.describe_size()}{warning}"
