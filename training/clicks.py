@@ -221,10 +221,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from desktop_app.core.clicks import ClickSegmenter
+    from desktop_app.core.clicks import ClickSegmenter, find_click_model
     from desktop_app.core.models import embedded_models
 
-    model_path = args.model or default_click_model(embedded_models())
+    model_path = args.model or find_click_model(embedded_models())
+    if model_path is None:
+        sys.exit("no embedded click model in assets/models; pass --model")
     flip = False if args.no_flip else None  # None: as the file's metadata says
     ours = evaluate_clicks(ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit)
     result = {"model": str(model_path), "data": str(args.data), **ours}
@@ -243,18 +245,6 @@ def cmd_eval(args) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
-
-
-def default_click_model(paths) -> Path:
-    from desktop_app.core.onnx_inspect import read_header
-
-    for p in paths:
-        try:
-            if read_header(p).metadata.get(meta.KEY_KIND) == meta.KIND_CLICKS:
-                return Path(p)
-        except Exception:  # unreadable files are reported by `seed-studio models`
-            continue
-    sys.exit("no embedded click model in assets/models; pass --model")
 
 
 def add_commands(sub) -> None:

@@ -13,19 +13,36 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from desktop_app.core import model_meta as mm
 from desktop_app.core.errors import ModelError
+from desktop_app.core.models import embedded_models, user_models
+from desktop_app.core.onnx_inspect import read_header
 from desktop_app.core.session import active_provider, get_session
 
 DEFAULT_RADIUS_FRACTION = 1 / 64  # click disk radius relative to the network input side
 DEFAULT_EXPANSION = 1.4
 DEFAULT_MIN_CROP = 0.2  # smallest crop side as a fraction of the image's longer side
+
+
+def find_click_model(paths: Iterable[str | os.PathLike[str]] | None = None) -> Path | None:
+    """The first file in ``paths`` (default: the embedded, then the user's models) whose
+    metadata says it is a click model, or None. Shared by the editor, `clicks eval` and the
+    benchmarks so they all pick the same file."""
+    candidates = [*embedded_models(), *user_models()] if paths is None else paths
+    for path in candidates:
+        try:
+            if read_header(path).metadata.get(mm.KEY_KIND) == mm.KIND_CLICKS:
+                return Path(path)
+        except Exception:  # unreadable files are reported by the model chooser / `models`
+            continue
+    return None
 
 
 @dataclass(frozen=True)

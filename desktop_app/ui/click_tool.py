@@ -18,11 +18,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QMouseEvent, QPainter, QPen
 
-from desktop_app.core import model_meta as mm
 from desktop_app.core.click_session import ClickSession
-from desktop_app.core.clicks import Click, ClickSegmenter
-from desktop_app.core.models import embedded_models, user_models
-from desktop_app.core.onnx_inspect import read_header
+from desktop_app.core.clicks import Click, ClickSegmenter, find_click_model
 from desktop_app.ui.tools import CanvasTool
 from desktop_app.ui.workers import CancelToken, LatestWinsWorker
 
@@ -33,17 +30,6 @@ if TYPE_CHECKING:
 POSITIVE = QColor(40, 200, 80)
 NEGATIVE = QColor(230, 50, 50)
 DOT_RADIUS = 7.0
-
-
-def find_click_model() -> Path | None:
-    """The first embedded (then user) ONNX file whose metadata says kind = clicks."""
-    for path in [*embedded_models(), *user_models()]:
-        try:
-            if read_header(path).metadata.get(mm.KEY_KIND) == mm.KIND_CLICKS:
-                return Path(path)
-        except Exception:  # unreadable files are reported by the model chooser, not here
-            continue
-    return None
 
 
 def warm_up_clicks() -> None:
