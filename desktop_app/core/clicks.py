@@ -82,9 +82,11 @@ def zoom_box(
     h, w = shape
     if prev_mask is None or not (prev_mask > 0.5).any():
         return 0, 0, w, h
-    ys, xs = np.nonzero(prev_mask > 0.5)
-    px = np.concatenate([xs, [c.x for c in clicks]])
-    py = np.concatenate([ys, [c.y for c in clicks]])
+    # cv2.boundingRect scans the mask once without building index arrays (np.nonzero on a
+    # 24 MP mask with a large subject cost ~100 ms per click)
+    mx, my, mw, mh = cv2.boundingRect(np.ascontiguousarray(prev_mask > 0.5).view(np.uint8))
+    px = np.asarray([mx, mx + mw - 1, *(c.x for c in clicks)], np.float64)
+    py = np.asarray([my, my + mh - 1, *(c.y for c in clicks)], np.float64)
     cx, cy = (px.min() + px.max()) / 2, (py.min() + py.max()) / 2
     side = max(px.max() - px.min() + 1, py.max() - py.min() + 1) * expansion
     side = min(max(side, min_crop * max(h, w)), max(h, w))
