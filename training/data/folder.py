@@ -118,8 +118,10 @@ def load_decoded(
 
 
 def _build_cache(pairs, blob_path: Path, index_path: Path, max_side: int) -> None:
+    # Several processes (DDP ranks) may build the same cache at once: each writes its own
+    # temp files and renames them into place, so the identical results just replace each other.
     entries, stems, offset = [], [], 0
-    tmp = blob_path.with_suffix(".part")
+    tmp = blob_path.with_suffix(f".{os.getpid()}.part")
     with open(tmp, "wb") as fh:
         for img_path, mask_path in pairs:
             img, mask = read_rgb(img_path), read_mask(mask_path)
@@ -137,4 +139,6 @@ def _build_cache(pairs, blob_path: Path, index_path: Path, max_side: int) -> Non
             stems.append(img_path.stem)
             offset += h * w * 4
     os.replace(tmp, blob_path)
-    index_path.write_text(json.dumps({"entries": entries, "stems": stems}))
+    tmp_index = index_path.with_suffix(f".{os.getpid()}.part")
+    tmp_index.write_text(json.dumps({"entries": entries, "stems": stems}))
+    os.replace(tmp_index, index_path)
