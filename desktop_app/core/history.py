@@ -262,10 +262,20 @@ class MaskDocument:
         self.history.push(entry)
         return entry.rect
 
-    def replace(self, label: str, new_mask: np.ndarray) -> Rect | None:
-        """Replace the whole mask by ``new_mask``, storing only the pixels that changed."""
+    def replace(self, label: str, new_mask: np.ndarray, within: Rect | None = None) -> Rect | None:
+        """Replace the mask by ``new_mask``, storing only the pixels that changed.
+
+        ``within`` (x, y, w, h) limits the comparison and the change to that rectangle, for
+        callers that know where their new mask can differ (a click's zoom box): comparing two
+        24 MP masks costs ~15 ms of GUI time that a 2 MP box does not.
+        """
         self.close_adjust_session()
-        change = diff_region(self.mask, new_mask)
+        if within is not None:
+            x, y, w, h = within
+            sl = (slice(y, y + h), slice(x, x + w))
+            change = diff_region(self.mask[sl], new_mask[sl], x, y)
+        else:
+            change = diff_region(self.mask, new_mask)
         if change is None:
             return None
         return self.push(label, change, already_applied=False)

@@ -43,6 +43,44 @@ def test_zoom_box_hugs_the_object_and_clicks():
     assert zoom_box(None, [Click(1, 1)], (200, 300)) == (0, 0, 300, 200)
 
 
+def test_zoom_box_reads_uint8_float_and_bool_masks_alike():
+    """uint8 masks count as object from 128, float ones from 0.5; an empty mask means the
+    whole photo, whatever its dtype."""
+    u8 = np.zeros((200, 300), np.uint8)
+    u8[80:120, 100:140] = 200
+    u8[10:20, 10:20] = 127  # below the uint8 threshold: not part of the object
+    as_bool = u8 >= 128
+    clicks = [Click(150, 100)]
+    expected = zoom_box(as_bool, clicks, (200, 300))
+    assert zoom_box(u8, clicks, (200, 300)) == expected
+    assert zoom_box(u8.astype(np.float32) / 255, clicks, (200, 300)) == expected
+    for empty in (np.zeros((200, 300), np.uint8), np.zeros((200, 300), np.float32), np.zeros((200, 300), bool)):
+        assert zoom_box(empty, clicks, (200, 300)) == (0, 0, 300, 200)
+
+
+def test_predict_mask_pastes_the_box_into_a_new_uint8_mask(engine):
+    """The editor's path gives what predict_region gives (to a grey level) inside the box,
+    keeps the previous mask outside it and never writes into the caller's mask."""
+    rgb = np.zeros((120, 160, 3), np.uint8)
+    prev = np.zeros((120, 160), np.uint8)
+    prev[40:80, 60:100] = 255
+    prev[2:6, 2:6] = 100  # soft speck below the object threshold, outside the zoom box
+    original = prev.copy()
+    clicks = [Click(80, 60, False)]
+    (x0, y0, x1, y1), prob = engine.predict_region(rgb, clicks, prev)
+    box, mask = engine.predict_mask(rgb, clicks, prev)
+    assert box == (x0, y0, x1, y1)
+    assert mask.dtype == np.uint8 and mask.shape == prev.shape
+    assert np.array_equal(prev, original)
+    expected = np.round(prob * 255)
+    assert np.abs(mask[y0:y1, x0:x1].astype(int) - expected).max() <= 1
+    outside = np.ones(prev.shape, bool)
+    outside[y0:y1, x0:x1] = False
+    assert outside[3, 3] and mask[3, 3] == 100
+    assert np.array_equal(mask[outside], prev[outside])
+    assert mask[60, 80] < 128 and mask[45, 65] > 200  # the negative click carved a hole
+
+
 def test_encode_guidance_channels():
     g = encode_guidance([Click(5, 5, True), Click(20, 20, False)], 32, 2, np.full((32, 32), 0.25, np.float32))
     assert g.shape == (3, 32, 32)

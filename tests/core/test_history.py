@@ -143,3 +143,19 @@ def test_reset_to_model_mask_is_undoable() -> None:
     np.testing.assert_array_equal(doc.mask, model)
     doc.undo()
     assert (doc.mask == 255).all()
+
+
+def test_replace_within_a_rect_only_compares_and_changes_that_rect() -> None:
+    """A click result says where it can differ; pixels outside that rectangle keep the
+    document's values even when the new mask disagrees there, and undo is exact."""
+    doc = MaskDocument(np.zeros((40, 60), np.uint8))
+    before = doc.mask.copy()
+    new = np.zeros((40, 60), np.uint8)
+    new[10:20, 30:45] = 255  # inside the rect
+    new[0:3, 0:3] = 99  # outside: must be ignored
+    rect = doc.replace("click", new, within=(25, 5, 30, 20))
+    assert rect == (30, 10, 15, 10)  # only the changed pixels inside the rect are stored
+    assert (doc.mask[10:20, 30:45] == 255).all() and (doc.mask[0:3, 0:3] == 0).all()
+    assert doc.replace("same again", new, within=(25, 5, 30, 20)) is None
+    doc.undo()
+    np.testing.assert_array_equal(doc.mask, before)
