@@ -79,7 +79,7 @@ def editor_preview(rgb: np.ndarray, min_side: int = 512) -> np.ndarray | None:
 
 def click_sequence_ms(engine: ClickSegmenter, rgb: np.ndarray, repeats: int) -> float:
     """Median ms per click over 3-click sessions (positive, negative, positive) along the
-    editor's path (``predict_mask``, which the editor's worker calls): zoom-box prediction with
+    editor's path (``predict_patch``, which the editor's worker calls): zoom-box prediction with
     the pyramid preview, pasted into a copy of the previous uint8 mask, which is fed back."""
     h, w = rgb.shape[:2]
     preview = editor_preview(rgb)
@@ -89,7 +89,9 @@ def click_sequence_ms(engine: ClickSegmenter, rgb: np.ndarray, repeats: int) -> 
         mask = None
         for n in range(1, len(clicks) + 1):
             t = time.perf_counter()
-            _box, mask = engine.predict_mask(rgb, clicks[:n], mask, preview)
+            (x0, y0, x1, y1), patch = engine.predict_patch(rgb, clicks[:n], mask, preview)
+            mask = np.zeros((h, w), np.uint8) if mask is None else mask.copy()  # the undo step's copy
+            mask[y0:y1, x0:x1] = patch
             times.append(time.perf_counter() - t)
     return float(np.median(times) * 1000)
 

@@ -176,28 +176,40 @@ class ClickPredictor:
         prob = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         return (x0, y0, x1, y1), prob
 
-    def predict_mask(
+    def predict_patch(
         self,
         rgb: np.ndarray,
         clicks: list[Click],
         prev_mask: np.ndarray | None = None,
         preview: np.ndarray | None = None,
     ) -> tuple[tuple[int, int, int, int], np.ndarray]:
-        """The editor's path: a NEW uint8 mask at photo size (``prev_mask``, uint8, is not
-        modified) with the prediction pasted into the zoom box, and that box.
+        """The editor's path: the zoom box (x0, y0, x1, y1) and the new uint8 mask inside it.
 
-        The network's S x S output is quantised to uint8 before it is upscaled to the box, so
-        a large box on a 24 MP photo costs one uint8 resize and one copy instead of float
-        resize, clip and conversion passes over millions of pixels (with
+        Outside the box the mask does not change, so the editor pastes the patch into its
+        document instead of receiving (and diffing) a whole new 24 MP mask. The network's
+        S x S output is quantised to uint8 before it is upscaled to the box: one uint8 resize
+        instead of float resize, clip and conversion passes over millions of pixels (with
         :func:`_shrink_mask`, 249 -> 56 ms per click in benchmarks/bench_models.py). Values
         differ from :meth:`predict_region` by at most one grey level.
         """
         (x0, y0, x1, y1), small = self._predict_small(rgb, clicks, prev_mask, preview)
         patch = cv2.resize((small * 255 + 0.5).astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        return (x0, y0, x1, y1), patch
+
+    def predict_mask(
+        self,
+        rgb: np.ndarray,
+        clicks: list[Click],
+        prev_mask: np.ndarray | None = None,
+        preview: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """A NEW uint8 mask at photo size: ``prev_mask`` (not modified) with
+        :meth:`predict_patch` pasted in."""
+        (x0, y0, x1, y1), patch = self.predict_patch(rgb, clicks, prev_mask, preview)
         h, w = rgb.shape[:2]
         mask = np.zeros((h, w), np.uint8) if prev_mask is None else _as_uint8(prev_mask)
         mask[y0:y1, x0:x1] = patch
-        return (x0, y0, x1, y1), mask
+        return mask
 
     def _predict_small(
         self, rgb: np.ndarray, clicks: list[Click], prev_mask: np.ndarray | None, preview: np.ndarray | None

@@ -56,20 +56,18 @@ class ClickResult:
     photo_id: int
     session_id: int
     n_clicks: int
-    mask: np.ndarray  # uint8, photo size
-    box: tuple[int, int, int, int]  # x, y, w, h: where ``mask`` may differ from the request's
+    patch: np.ndarray  # uint8 mask inside the zoom box; outside it the mask is unchanged
+    origin: tuple[int, int]  # the patch's top-left (x, y) in the photo
     seconds: float
 
 
 def run_clicks(req: ClickRequest, token: CancelToken) -> ClickResult:
-    """Worker job: predict inside the zoom box and paste into a copy of the previous mask."""
+    """Worker job: the new mask inside the zoom box (the GUI pastes it into the document)."""
     t0 = time.perf_counter()
     engine = ClickSegmenter(req.model_path)
-    (x0, y0, x1, y1), mask = engine.predict_mask(req.rgb, list(req.clicks), req.prev, req.preview)
+    (x0, y0, _x1, _y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview)
     token.raise_if_cancelled()
-    # with no previous mask the whole (empty) document is the reference, not just the box
-    box = (x0, y0, x1 - x0, y1 - y0) if req.prev is not None else (0, 0, mask.shape[1], mask.shape[0])
-    return ClickResult(req.photo_id, req.session_id, len(req.clicks), mask, box, time.perf_counter() - t0)
+    return ClickResult(req.photo_id, req.session_id, len(req.clicks), patch, (x0, y0), time.perf_counter() - t0)
 
 
 class ClickController(QObject):
@@ -128,7 +126,7 @@ class ClickController(QObject):
             return
         if not self.session.accept_result(result.n_clicks):
             return
-        self.editor.apply_mask(f"Click selection ({result.n_clicks} clicks)", result.mask, result.box)
+        self.editor.paste_mask(f"Click selection ({result.n_clicks} clicks)", result.patch, *result.origin)
         self.last_ms = result.seconds * 1000
         self.status.emit(f"Click: {self.last_ms:.0f} ms for {result.n_clicks} click(s) ({self.model_path.stem})")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.history import MaskDocument, Rect
+from desktop_app.core.history import MaskDocument
 from desktop_app.core.mask_edit import Adjustments, Brush, Stroke, fill_holes
 from desktop_app.core.pipeline import model_input
 from desktop_app.ui import jobs
@@ -118,14 +118,23 @@ class EditorController(QObject):
         self.status.emit(f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s")
         self.removal_finished.emit(result)
 
-    def apply_mask(self, label: str, mask: np.ndarray, within: Rect | None = None) -> None:
-        """Replace the mask as one undoable step (for tools that compute a full mask, e.g. a
-        point-and-click tool); only the changed pixels, inside ``within`` if given, are stored."""
+    def apply_mask(self, label: str, mask: np.ndarray) -> None:
+        """Replace the whole mask as one undoable step (for tools that compute a full mask);
+        only the changed pixels are stored."""
         doc = self.ensure_document()
         if doc is None:
             return
         self._finish_stroke()
-        self.mask_changed.emit(doc.replace(label, mask, within))
+        self.mask_changed.emit(doc.replace(label, mask))
+        self.history_changed.emit()
+
+    def paste_mask(self, label: str, patch: np.ndarray, x: int, y: int) -> None:
+        """Paste a region of new mask (e.g. a click's zoom box) as one undoable step."""
+        doc = self.ensure_document()
+        if doc is None:
+            return
+        self._finish_stroke()
+        self.mask_changed.emit(doc.paste(label, patch, x, y))
         self.history_changed.emit()
 
     # -- strokes (StrokeTarget) --------------------------------------------------------------

@@ -58,9 +58,10 @@ def test_zoom_box_reads_uint8_float_and_bool_masks_alike():
         assert zoom_box(empty, clicks, (200, 300)) == (0, 0, 300, 200)
 
 
-def test_predict_mask_pastes_the_box_into_a_new_uint8_mask(engine):
-    """The editor's path gives what predict_region gives (to a grey level) inside the box,
-    keeps the previous mask outside it and never writes into the caller's mask."""
+def test_predict_patch_and_mask_agree_with_predict_region(engine):
+    """The editor's path (a uint8 patch for the zoom box) gives what predict_region gives, to
+    a grey level; predict_mask pastes it into a new mask, keeps the previous mask outside the
+    box and never writes into the caller's mask."""
     rgb = np.zeros((120, 160, 3), np.uint8)
     prev = np.zeros((120, 160), np.uint8)
     prev[40:80, 60:100] = 255
@@ -68,12 +69,14 @@ def test_predict_mask_pastes_the_box_into_a_new_uint8_mask(engine):
     original = prev.copy()
     clicks = [Click(80, 60, False)]
     (x0, y0, x1, y1), prob = engine.predict_region(rgb, clicks, prev)
-    box, mask = engine.predict_mask(rgb, clicks, prev)
+    box, patch = engine.predict_patch(rgb, clicks, prev)
     assert box == (x0, y0, x1, y1)
+    assert patch.dtype == np.uint8 and patch.shape == (y1 - y0, x1 - x0)
+    assert np.abs(patch.astype(int) - np.round(prob * 255)).max() <= 1
+    mask = engine.predict_mask(rgb, clicks, prev)
     assert mask.dtype == np.uint8 and mask.shape == prev.shape
     assert np.array_equal(prev, original)
-    expected = np.round(prob * 255)
-    assert np.abs(mask[y0:y1, x0:x1].astype(int) - expected).max() <= 1
+    assert np.array_equal(mask[y0:y1, x0:x1], patch)
     outside = np.ones(prev.shape, bool)
     outside[y0:y1, x0:x1] = False
     assert outside[3, 3] and mask[3, 3] == 100

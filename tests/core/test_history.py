@@ -145,17 +145,18 @@ def test_reset_to_model_mask_is_undoable() -> None:
     assert (doc.mask == 255).all()
 
 
-def test_replace_within_a_rect_only_compares_and_changes_that_rect() -> None:
-    """A click result says where it can differ; pixels outside that rectangle keep the
-    document's values even when the new mask disagrees there, and undo is exact."""
+def test_paste_stores_only_the_changed_pixels_of_the_patch() -> None:
+    """A click result is a patch at an offset: pixels outside it keep the document's values,
+    only the changed part is stored, pasting the same patch again is no step, undo is exact."""
     doc = MaskDocument(np.zeros((40, 60), np.uint8))
+    doc.mask[0:3, 0:3] = 7  # outside the patch: must survive
     before = doc.mask.copy()
-    new = np.zeros((40, 60), np.uint8)
-    new[10:20, 30:45] = 255  # inside the rect
-    new[0:3, 0:3] = 99  # outside: must be ignored
-    rect = doc.replace("click", new, within=(25, 5, 30, 20))
-    assert rect == (30, 10, 15, 10)  # only the changed pixels inside the rect are stored
-    assert (doc.mask[10:20, 30:45] == 255).all() and (doc.mask[0:3, 0:3] == 0).all()
-    assert doc.replace("same again", new, within=(25, 5, 30, 20)) is None
+    patch = np.zeros((20, 30), np.uint8)
+    patch[5:15, 5:20] = 255  # image rows 10..19, columns 30..44
+    rect = doc.paste("click", patch, 25, 5)
+    assert rect == (30, 10, 15, 10)
+    assert (doc.mask[10:20, 30:45] == 255).all() and (doc.mask[0:3, 0:3] == 7).all()
+    assert doc.mask.sum() == before.sum() + 255 * 150
+    assert doc.paste("same again", patch, 25, 5) is None
     doc.undo()
     np.testing.assert_array_equal(doc.mask, before)
