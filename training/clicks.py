@@ -228,7 +228,8 @@ def cmd_eval(args) -> int:
     if model_path is None:
         sys.exit("no embedded click model in assets/models; pass --model")
     flip = False if args.no_flip else None  # None: as the file's metadata says
-    ours = evaluate_clicks(ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit)
+    ours = evaluate_clicks(ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit,
+                           worst_png=args.worst)
     result = {"model": str(model_path), "data": str(args.data), **ours}
     if not args.no_baseline:
         result["baseline"] = {"name": "grabcut-clicks", **evaluate_clicks(grabcut_predict, args.data, args.limit)}
@@ -284,6 +285,7 @@ def add_commands(sub) -> None:
     e.add_argument(
         "--no-flip", action="store_true", help="one pass per click, even if the file asks for mirror averaging"
     )
+    e.add_argument("--worst", metavar="PNG", help="save a grid of the 6 images that needed the most clicks")
     x = sub.add_parser("export", help="checkpoint -> ONNX with metadata")
     x.add_argument("--ckpt", required=True)
     x.add_argument("--out", required=True)

@@ -8,7 +8,7 @@ import torch
 
 from desktop_app.core.clicks import Click, ClickSegmenter
 from training.__main__ import main as training_main
-from training.click_eval import evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
+from training.click_eval import WORST_COUNT, evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
 from training.data.click_sim import largest_error_region, next_click, split_components
 
 
@@ -59,6 +59,28 @@ def test_iou_curve_with_an_oracle_reaches_one_in_one_click():
     rgb = np.zeros((40, 40, 3), np.uint8)
     ious, _ = iou_curve(lambda im, clicks, prev: gt.astype(np.float32), rgb, gt, np.zeros_like(gt))
     assert ious == [1.0] * 20
+
+
+def test_worst_grid_shows_the_images_that_needed_most_clicks(tiny_dataset, tmp_path):
+    """A predictor that only marks small disks at positive clicks needs many clicks for big
+    ellipses and few for small ones; the grid keeps the hardest six, drawn with their clicks."""
+    import cv2
+
+    def disks(rgb, clicks, prev):
+        out = np.zeros(rgb.shape[:2], np.uint8)
+        for c in clicks:
+            if c.positive:
+                cv2.circle(out, (round(c.x), round(c.y)), 4, 1, -1)
+        return out.astype(np.float32)
+
+    png = tmp_path / "worst.png"
+    metrics = evaluate_clicks(disks, str(tiny_dataset), worst_png=str(png))
+    grid = cv2.imread(str(png))
+    assert grid.shape == (WORST_COUNT * 200, 3 * 200, 3)  # 6 of the 12 images, 3 columns
+    assert metrics["failed_at_20_90"] >= 1
+    photos = grid[:, :200].astype(int)
+    greens = (photos[..., 1] > 150) & (photos[..., 2] < 120) & (photos[..., 0] < 140)  # BGR
+    assert greens.sum() > 20  # positive clicks are drawn on the photos
 
 
 def test_split_components():
