@@ -196,21 +196,6 @@ class ClickPredictor:
         patch = cv2.resize((small * 255 + 0.5).astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         return (x0, y0, x1, y1), patch
 
-    def predict_mask(
-        self,
-        rgb: np.ndarray,
-        clicks: list[Click],
-        prev_mask: np.ndarray | None = None,
-        preview: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """A NEW uint8 mask at photo size: ``prev_mask`` (not modified) with
-        :meth:`predict_patch` pasted in."""
-        (x0, y0, x1, y1), patch = self.predict_patch(rgb, clicks, prev_mask, preview)
-        h, w = rgb.shape[:2]
-        mask = np.zeros((h, w), np.uint8) if prev_mask is None else _as_uint8(prev_mask)
-        mask[y0:y1, x0:x1] = patch
-        return mask
-
     def _predict_small(
         self, rgb: np.ndarray, clicks: list[Click], prev_mask: np.ndarray | None, preview: np.ndarray | None
     ) -> tuple[tuple[int, int, int, int], np.ndarray]:
@@ -297,13 +282,6 @@ def _shrink_mask(window: np.ndarray, size: int) -> np.ndarray:
     if window.dtype == np.uint8:  # shrink first, convert the S x S result only
         return cv2.resize(window, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
     return cv2.resize(window.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
-
-
-def _as_uint8(mask: np.ndarray) -> np.ndarray:
-    """A uint8 [0, 255] copy of a uint8 or float [0, 1] mask."""
-    if mask.dtype == np.uint8:
-        return mask.copy()
-    return (np.clip(mask, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def _crop_from(rgb: np.ndarray, preview: np.ndarray | None, box, size: int) -> np.ndarray:
