@@ -189,7 +189,7 @@ class ClickPredictor:
         document instead of receiving (and diffing) a whole new 24 MP mask. The network's
         S x S output is quantised to uint8 before it is upscaled to the box: one uint8 resize
         instead of float resize, clip and conversion passes over millions of pixels (with
-        :func:`_shrink_mask`, 249 -> 56 ms per click in benchmarks/bench_models.py). Values
+        :func:`_shrink_mask`, 249 -> ~50 ms per click on 24 MP in benchmarks/bench_models.py). Values
         differ from :meth:`predict_region` by at most one grey level.
         """
         (x0, y0, x1, y1), small = self._predict_small(rgb, clicks, prev_mask, preview)
