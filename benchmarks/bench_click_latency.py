@@ -18,7 +18,6 @@ Prints a table and one JSON line. Runs offscreen unless a display is set.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -34,7 +33,7 @@ os.environ.setdefault("SEED_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="seed-
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from bench_models import photo  # noqa: E402
+from bench_models import photo, print_report  # noqa: E402
 
 TARGET_MS = 100.0
 CLICKS = [(0.5, 0.5, True), (0.1, 0.1, False), (0.6, 0.5, True)]  # fractions of width, height
@@ -162,12 +161,7 @@ def main() -> int:
         for label, hw in [("481x321 (Berkeley)", (321, 481)), ("6000x4000 (24 MP)", (4000, 6000))]:
             rows += bench_photo(win, app, label, photo(*hw), args.sessions, Path(tmp), warmed)
     win.close()
-    print(f"{'what':58s} {'median ms':>10s} {'p90 ms':>8s} {'target':>8s}")
-    for r in rows:
-        target = "" if r["target_ms"] is None else f"{r['target_ms']:.0f}"
-        verdict = "" if r["target_ms"] is None else ("  ok" if r["ms"] <= r["target_ms"] else "  OVER")
-        print(f"{r['what']:58s} {r['ms']:10.1f} {r['p90_ms']:8.1f} {target:>8s}{verdict}")
-    print(json.dumps({"bench": "click_latency", "rows": rows}))
+    print_report("click_latency", rows)
     return 0
 
 

@@ -23,6 +23,7 @@ from .data.click_sim import next_click
 from .data.folder import list_pairs, read_mask, read_rgb
 
 MAX_CLICKS = 20
+WORST_COUNT = 6  # images in the --worst grid
 Predict = Callable[[np.ndarray, list[Click], np.ndarray | None], np.ndarray]
 
 
@@ -130,9 +131,6 @@ def evaluate_clicks(predict: Predict, data: str, limit: int = 0, stop_at: float 
     if worst_png:
         save_worst_clicks([(paths, trace) for _, paths, trace in hardest], worst_png)
     return result.summary()
-
-
-WORST_COUNT = 6
 
 
 def save_worst_clicks(items: list, path: str, cell: int = 200) -> None:

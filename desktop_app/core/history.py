@@ -264,11 +264,9 @@ class MaskDocument:
 
     def replace(self, label: str, new_mask: np.ndarray) -> Rect | None:
         """Replace the whole mask by ``new_mask``, storing only the pixels that changed."""
-        self.close_adjust_session()
-        change = diff_region(self.mask, new_mask)
-        if change is None:
-            return None
-        return self.push(label, change, already_applied=False)
+        if new_mask.shape != self.mask.shape:
+            raise ValueError(f"shape mismatch: {self.mask.shape} vs {new_mask.shape}")
+        return self.paste(label, new_mask, 0, 0)
 
     def paste(self, label: str, patch: np.ndarray, x: int, y: int) -> Rect | None:
         """Put ``patch`` into the mask with its top-left at (x, y), storing only the pixels

@@ -118,18 +118,9 @@ class EditorController(QObject):
         self.status.emit(f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s")
         self.removal_finished.emit(result)
 
-    def apply_mask(self, label: str, mask: np.ndarray) -> None:
-        """Replace the whole mask as one undoable step (for tools that compute a full mask);
-        only the changed pixels are stored."""
-        doc = self.ensure_document()
-        if doc is None:
-            return
-        self._finish_stroke()
-        self.mask_changed.emit(doc.replace(label, mask))
-        self.history_changed.emit()
-
-    def paste_mask(self, label: str, patch: np.ndarray, x: int, y: int) -> None:
-        """Paste a region of new mask (e.g. a click's zoom box) as one undoable step."""
+    def paste_mask(self, label: str, patch: np.ndarray, x: int = 0, y: int = 0) -> None:
+        """Paste a region of new mask (e.g. a click's zoom box; a whole mask at (0, 0)) as one
+        undoable step; only the changed pixels are stored."""
         doc = self.ensure_document()
         if doc is None:
             return

@@ -17,7 +17,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("SEED_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="seed-shots-"))
 
-from PySide6.QtCore import QEventLoop, QPointF, Qt, QTimer
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -25,20 +25,8 @@ from desktop_app.ui.main_window import MainWindow
 
 HERE = Path(__file__).resolve().parent
 PHOTO = HERE.parents[1] / "assets" / "samples" / "astronaut.png"
-
-
-def wait_for(app: QApplication, predicate, timeout_s: float = 60) -> None:
-    import time
-
-    end = time.time() + timeout_s
-    while not predicate():
-        # an event loop (which releases the GIL while idle), not QTest.qWait, whose sleeps
-        # keep the GIL from the click worker and made every click look ~20x slower
-        loop = QEventLoop()
-        QTimer.singleShot(20, loop.quit)
-        loop.exec()
-        if time.time() > end:
-            raise SystemExit("timed out")
+sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
+from bench_click_latency import wait_until as wait_for  # noqa: E402  (an event loop that sleeps)
 
 
 def main() -> int:

@@ -341,11 +341,11 @@ def test_export_with_colour_background_and_crop(qtbot, window: MainWindow, tmp_p
     assert out.shape[1] < 96 and tuple(out[5, -1]) == (0, 255, 0)
 
 
-def test_apply_mask_is_one_undoable_step(qtbot, window: MainWindow, tmp_path: Path) -> None:
+def test_paste_mask_is_one_undoable_step(qtbot, window: MainWindow, tmp_path: Path) -> None:
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     new = np.zeros((64, 96), np.uint8)
     new[10:20, 30:40] = 255
-    window.editor.apply_mask("Clicks", new)
+    window.editor.paste_mask("Clicks", new)
     np.testing.assert_array_equal(window.editor.mask, new)
     assert window.editor.doc.history.undo_label == "Clicks"
     assert window.editor.doc.history.total_bytes == 2 * 100  # just the changed 10x10 box
