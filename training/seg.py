@@ -126,7 +126,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     schedule = parse_schedule(args.schedule)
     train_data = load_decoded(args.data, limit=args.limit)
     val_data = load_decoded(args.val, limit=args.val_limit)
-    train_set = SegTrainSet(train_data, schedule[0][0], seed=args.seed)
+    train_set = SegTrainSet(train_data, schedule[0][0], seed=args.seed, keep_aspect=args.keep_aspect)
     model, config = build_model(args)
     cfg = TrainConfig(
         out=args.out, epochs=sum(e for _, e in schedule), batch_size=args.batch_size, lr=args.lr,
@@ -137,6 +137,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight)
     task_config = {
         "task": "seg", "schedule": args.schedule, "eval_size": args.eval_size,
+        "train_crops": "keep-aspect" if args.keep_aspect else "square",
         "train_data": str(args.data), "val_data": str(args.val),
         "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
     }
@@ -171,6 +172,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", help="warm-start weights from another checkpoint")
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
     p.add_argument("--schedule", default="192:7,256:4,320:1", help="SIZE:EPOCHS,... progressive resizing")
+    p.add_argument("--keep-aspect", action="store_true",
+                   help="train on crops at each photo's own shape (short side = SIZE), batched by shape, "
+                        "as the app feeds photos; default: square crops")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--warmup", type=int, default=300)

@@ -17,17 +17,18 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
+
+from .samplers import BucketedEpochSampler, EpochSampler
 
 
 @dataclass
@@ -67,26 +68,6 @@ class Task(Protocol):
     def score(self, metrics: dict[str, float]) -> float:
         """Higher is better; picks ``best.pt``."""
         ...
-
-
-class EpochSampler(Sampler[int]):
-    """A seeded permutation per epoch, sharded across ranks, able to skip consumed batches."""
-
-    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
-        self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
-        self.epoch, self.skip_batches = 0, 0
-
-    def batches_per_epoch(self) -> int:
-        return self.n // (self.batch_size * self.world)
-
-    def __iter__(self) -> Iterator[int]:
-        perm = np.random.default_rng((self.seed, self.epoch)).permutation(self.n)
-        usable = self.batches_per_epoch() * self.batch_size * self.world
-        mine = perm[:usable][self.rank :: self.world]
-        return iter(mine[self.skip_batches * self.batch_size :].tolist())
-
-    def __len__(self) -> int:
-        return (self.batches_per_epoch() - self.skip_batches) * self.batch_size
 
 
 class EMA:
@@ -163,7 +144,11 @@ class Trainer:
         self.model = model
         self.ema = EMA(model, cfg.ema_decay)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.sampler = EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world)
+        shape_of = getattr(train_set, "bucket_shape", None)  # keep-aspect datasets batch by shape
+        self.sampler = (
+            BucketedEpochSampler(len(train_set), cfg.batch_size, cfg.seed, shape_of, self.rank, self.world)
+            if callable(shape_of) else EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world)
+        )
         self.collate_fn = collate_fn
         self.steps_per_epoch = self.sampler.batches_per_epoch()
         if self.steps_per_epoch == 0:

@@ -33,13 +33,26 @@ class AugmentConfig:
     object_crop_prob: float = 0.0  # crop around the object instead (click model's zoom-in)
 
 
+Size = int | tuple[int, int]  # a square side, or (height, width)
+
+
+def _hw(out: Size) -> tuple[int, int]:
+    return (out, out) if isinstance(out, int) else (int(out[0]), int(out[1]))
+
+
 def random_affine(
-    rng: np.random.Generator, h: int, w: int, out: int, cfg: AugmentConfig
+    rng: np.random.Generator, h: int, w: int, out: Size, cfg: AugmentConfig
 ) -> np.ndarray:
-    """A 2x3 matrix mapping source pixels to an ``out``x``out`` random resized crop."""
+    """A 2x3 matrix mapping source pixels to a random resized crop of shape ``out``.
+
+    The crop's aspect is the output's aspect times a random factor in
+    [1/``max_aspect``, ``max_aspect``]: a square output gets the classic squashed crop, a
+    rectangular one (keep-aspect training) keeps subjects near their true shape.
+    """
+    out_h, out_w = _hw(out)
     area = h * w * rng.uniform(cfg.min_scale, 1.0)
     log_ratio = math.log(cfg.max_aspect)
-    aspect = math.exp(rng.uniform(-log_ratio, log_ratio))
+    aspect = out_w / out_h * math.exp(rng.uniform(-log_ratio, log_ratio))
     cw = min(w, math.sqrt(area * aspect))
     ch = min(h, math.sqrt(area / aspect))
     cx = rng.uniform(cw / 2, w - cw / 2) if w > cw else w / 2
@@ -71,25 +84,28 @@ def object_affine(
 
 
 def _crop_matrix(
-    rng: np.random.Generator, cx: float, cy: float, cw: float, ch: float, out: int, cfg: AugmentConfig
+    rng: np.random.Generator, cx: float, cy: float, cw: float, ch: float, out: Size, cfg: AugmentConfig
 ) -> np.ndarray:
-    """Crop (centre, size) -> ``out`` x ``out`` with a random flip and rotation folded in."""
+    """Crop (centre, size) -> ``out`` with a random flip and rotation folded in."""
+    out_h, out_w = _hw(out)
     angle = rng.uniform(-cfg.max_rotate_deg, cfg.max_rotate_deg)
-    sx, sy = out / cw, out / ch
+    sx, sy = out_w / cw, out_h / ch
     flip = -1.0 if rng.random() < cfg.flip_prob else 1.0
     rot = math.radians(angle)
     cos, sin = math.cos(rot), math.sin(rot)
     # M = T(out centre) * Flip * S * R * T(-c), in pixel-index coordinates (centre of a
     # W-pixel row is (W-1)/2), so a flip maps column x to W-1-x exactly.
     a = np.array([[cos, -sin], [sin, cos]]) * np.array([[sx * flip], [sy]])
-    t = np.array([(out - 1) / 2, (out - 1) / 2]) - a @ np.array([cx - 0.5, cy - 0.5])
+    t = np.array([(out_w - 1) / 2, (out_h - 1) / 2]) - a @ np.array([cx - 0.5, cy - 0.5])
     return np.hstack([a, t[:, None]]).astype(np.float32)
 
 
-def warp_pair(image: np.ndarray, mask: np.ndarray, matrix: np.ndarray, out: int):
+def warp_pair(image: np.ndarray, mask: np.ndarray, matrix: np.ndarray, out: Size):
     """Apply one affine matrix to image and mask (reflect borders keep statistics natural)."""
-    img = cv2.warpAffine(image, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
-    msk = cv2.warpAffine(mask, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    out_h, out_w = _hw(out)
+    size = (out_w, out_h)
+    img = cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    msk = cv2.warpAffine(mask, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     return img, msk
 
 
@@ -128,18 +144,22 @@ def augment_pair(
     rng: np.random.Generator,
     image: np.ndarray,
     mask: np.ndarray,
-    out: int,
+    out: Size,
     cfg: AugmentConfig,
     background: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Full augmentation: geometric crop/rotate/flip, optional composite, colour jitter."""
+    """Full augmentation: geometric crop/rotate/flip, optional composite, colour jitter.
+
+    ``out`` is a square side or an (height, width) pair; the object crop stays square.
+    """
     matrix = None
     if cfg.object_crop_prob and rng.random() < cfg.object_crop_prob:
-        matrix = object_affine(rng, mask, out, cfg)
+        matrix = object_affine(rng, mask, out, cfg) if isinstance(out, int) else None
     if matrix is None:
         matrix = random_affine(rng, image.shape[0], image.shape[1], out, cfg)
     img, msk = warp_pair(image, mask, matrix, out)
     if background is not None:
-        bg = cv2.resize(background, (out, out), interpolation=cv2.INTER_AREA)
+        out_h, out_w = _hw(out)
+        bg = cv2.resize(background, (out_w, out_h), interpolation=cv2.INTER_AREA)
         img = composite(img, msk, bg)
     return colour_jitter(rng, img, cfg), msk
