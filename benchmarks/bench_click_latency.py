@@ -99,8 +99,12 @@ def click_and_wait(win, x: float, y: float, positive: bool) -> tuple[float, floa
 
 
 def row(what: str, values: list[float], target: float | None) -> dict:
-    return {"what": what, "ms": float(np.median(values)), "p90_ms": float(np.percentile(values, 90)),
-            "target_ms": target}
+    return {
+        "what": what,
+        "ms": float(np.median(values)),
+        "p90_ms": float(np.percentile(values, 90)),
+        "target_ms": target,
+    }
 
 
 def bench_photo(win, app, label: str, rgb: np.ndarray, sessions: int, workdir: Path, warmed: list[int]) -> list[dict]:

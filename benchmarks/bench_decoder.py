@@ -48,10 +48,14 @@ def measure(path: Path, threads: int, frames: int) -> dict:
         run_ms.append((time.perf_counter() - t) * 1000)
     d, r = np.asarray(decode_ms), np.asarray(run_ms)
     return {
-        "threads": threads, "frames": frames,
-        "frame_ms_p50": float(np.median(d)), "frame_ms_p95": float(np.percentile(d, 95)),
-        "frame_ms_max": float(d.max()), "run_ms_p50": float(np.median(r)),
-        "fps_p50": 1000.0 / float(np.median(d)), "under_budget": float(np.mean(d <= BUDGET_MS)),
+        "threads": threads,
+        "frames": frames,
+        "frame_ms_p50": float(np.median(d)),
+        "frame_ms_p95": float(np.percentile(d, 95)),
+        "frame_ms_max": float(d.max()),
+        "run_ms_p50": float(np.median(r)),
+        "fps_p50": 1000.0 / float(np.median(d)),
+        "under_budget": float(np.mean(d <= BUDGET_MS)),
     }
 
 
@@ -64,14 +68,29 @@ def main(argv: list[str] | None = None) -> int:
     gen = Generator(path)
     rows = [measure(path, t, args.frames) for t in sorted({1, physical_cores()})]
     h, w = gen.info.image_size or (0, 0)
-    print(f"decoder {path.name}: latent {gen.info.latent_size}, {w}x{h} px, "
-          f"{path.stat().st_size / 1e6:.2f} MB, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"decoder {path.name}: latent {gen.info.latent_size}, {w}x{h} px, "
+        f"{path.stat().st_size / 1e6:.2f} MB, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"{'threads':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'run p50':>8s} {'fps':>6s} {'<=16ms':>7s}")
     for r in rows:
-        print(f"{r['threads']:7d} {r['frame_ms_p50']:8.2f} {r['frame_ms_p95']:8.2f} {r['frame_ms_max']:8.2f} "
-              f"{r['run_ms_p50']:8.2f} {r['fps_p50']:6.0f} {100 * r['under_budget']:6.1f}%")
-    print(json.dumps({"bench": "decoder", "model": path.name, "latent": gen.info.latent_size,
-                      "image": [h, w], "budget_ms": BUDGET_MS, "load_avg": os.getloadavg()[0], "rows": rows}))
+        print(
+            f"{r['threads']:7d} {r['frame_ms_p50']:8.2f} {r['frame_ms_p95']:8.2f} {r['frame_ms_max']:8.2f} "
+            f"{r['run_ms_p50']:8.2f} {r['fps_p50']:6.0f} {100 * r['under_budget']:6.1f}%"
+        )
+    print(
+        json.dumps(
+            {
+                "bench": "decoder",
+                "model": path.name,
+                "latent": gen.info.latent_size,
+                "image": [h, w],
+                "budget_ms": BUDGET_MS,
+                "load_avg": os.getloadavg()[0],
+                "rows": rows,
+            }
+        )
+    )
     return 0
 
 

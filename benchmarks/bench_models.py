@@ -57,11 +57,18 @@ def photo(h: int, w: int, seed: int = 0) -> np.ndarray:
 def bench_segmentation(repeats: int) -> list[dict]:
     seg = Segmenter(default_model_path())
     rows = []
-    for label, hw in [("network, 3:2 photo as fed (keep-aspect)", seg.spec.network_size(2000, 3000)),
-                      ("network, squashed square (baseline)", seg.spec.input_size)]:
+    for label, hw in [
+        ("network, 3:2 photo as fed (keep-aspect)", seg.spec.network_size(2000, 3000)),
+        ("network, squashed square (baseline)", seg.spec.input_size),
+    ]:
         x = np.random.default_rng(0).standard_normal((1, 3, *hw)).astype(np.float32)
-        rows.append({"what": f"seg {label} {hw[0]}x{hw[1]}", "ms": median_ms(lambda x=x: seg.run(x), repeats),
-                     "target_ms": SEG_TARGET_MS})
+        rows.append(
+            {
+                "what": f"seg {label} {hw[0]}x{hw[1]}",
+                "ms": median_ms(lambda x=x: seg.run(x), repeats),
+                "target_ms": SEG_TARGET_MS,
+            }
+        )
     big = photo(3000, 4000)
     end_to_end = median_ms(lambda: seg.predict(big), max(3, repeats // 4))
     rows.append({"what": "seg predict, 12 MP photo end to end", "ms": end_to_end, "target_ms": None})
@@ -105,8 +112,13 @@ def bench_clicks(repeats: int) -> list[dict]:
         engine = ClickSegmenter(path, flip_average=flip)
         for size_label, rgb in [("481x321 (Berkeley)", photo(321, 481)), ("6000x4000 (24 MP)", photo(4000, 6000))]:
             click_sequence_ms(engine, rgb, 3)  # warm-up
-            rows.append({"what": f"click {label}, {size_label}", "ms": click_sequence_ms(engine, rgb, repeats),
-                         "target_ms": CLICK_TARGET_MS})
+            rows.append(
+                {
+                    "what": f"click {label}, {size_label}",
+                    "ms": click_sequence_ms(engine, rgb, repeats),
+                    "target_ms": CLICK_TARGET_MS,
+                }
+            )
     return rows
 
 

@@ -78,12 +78,13 @@ def main() -> None:
                 continue
             base = base or ips
             rows.append({"size": size, "variant": name, "img_per_s": round(ips, 2), "speedup": round(ips / base, 2)})
-    print(f"{'size':>5s} {'variant':18s} {'img/s':>8s} {'x base':>7s}   (preset {args.preset}, "
-          f"batch {args.batch}, {torch.get_num_threads()} threads)")
+    print(
+        f"{'size':>5s} {'variant':18s} {'img/s':>8s} {'x base':>7s}   (preset {args.preset}, "
+        f"batch {args.batch}, {torch.get_num_threads()} threads)"
+    )
     for r in rows:
         print(f"{r['size']:5d} {r['variant']:18s} {r['img_per_s']:8.2f} {r['speedup']:7.2f}")
-    print(json.dumps({"bench": "train_speed", "preset": args.preset, "threads": torch.get_num_threads(),
-                      "rows": rows}))
+    print(json.dumps({"bench": "train_speed", "preset": args.preset, "threads": torch.get_num_threads(), "rows": rows}))
 
 
 if __name__ == "__main__":

@@ -49,8 +49,15 @@ class ClickTrace:
     pred: np.ndarray
 
 
-def click_trace(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray,
-                max_clicks: int = MAX_CLICKS, stop_at: float = 1.01, min_clicks: int = 5) -> ClickTrace:
+def click_trace(
+    predict: Predict,
+    rgb: np.ndarray,
+    gt: np.ndarray,
+    ignore: np.ndarray,
+    max_clicks: int = MAX_CLICKS,
+    stop_at: float = 1.01,
+    min_clicks: int = 5,
+) -> ClickTrace:
     """Click like the protocol does, up to ``max_clicks`` times (see :func:`iou_curve`)."""
     clicks: list[Click] = []
     prob = None
@@ -73,8 +80,15 @@ def click_trace(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.nd
     return ClickTrace(ious, spent / max(1, len(clicks)), clicks, pred)
 
 
-def iou_curve(predict: Predict, rgb: np.ndarray, gt: np.ndarray, ignore: np.ndarray,
-              max_clicks: int = MAX_CLICKS, stop_at: float = 1.01, min_clicks: int = 5) -> tuple[list[float], float]:
+def iou_curve(
+    predict: Predict,
+    rgb: np.ndarray,
+    gt: np.ndarray,
+    ignore: np.ndarray,
+    max_clicks: int = MAX_CLICKS,
+    stop_at: float = 1.01,
+    min_clicks: int = 5,
+) -> tuple[list[float], float]:
     """IoU after each click (1..max_clicks) and the mean seconds per click.
 
     With ``stop_at`` <= 1, clicking stops once IoU >= stop_at and at least ``min_clicks`` were
@@ -111,8 +125,9 @@ class NocResult:
         }
 
 
-def evaluate_clicks(predict: Predict, data: str, limit: int = 0, stop_at: float = 0.90,
-                    worst_png: str | None = None) -> dict[str, float]:
+def evaluate_clicks(
+    predict: Predict, data: str, limit: int = 0, stop_at: float = 0.90, worst_png: str | None = None
+) -> dict[str, float]:
     """NoC@85/90, IoU@1/3/5 and ms per click over a folder (early stop, see ``iou_curve``).
 
     ``worst_png``: also save a grid of the images that needed the most clicks (see
@@ -157,12 +172,16 @@ def save_worst_clicks(items: list, path: str, cell: int = 200) -> None:
         ours[trace.pred & ~gt] = (60, 120, 255)
         ours[ignore] = (90, 90, 90)
         label = f"{len(trace.clicks)} clicks, IoU {trace.ious[-1]:.2f}"
-        cells = [photo, cv2.resize(truth, size, interpolation=cv2.INTER_NEAREST),
-                 cv2.resize(ours, size, interpolation=cv2.INTER_NEAREST)]
+        cells = [
+            photo,
+            cv2.resize(truth, size, interpolation=cv2.INTER_NEAREST),
+            cv2.resize(ours, size, interpolation=cv2.INTER_NEAREST),
+        ]
         cells = [_pad(np.dstack([c] * 3) if c.ndim == 2 else c, cell) for c in cells]
         cv2.putText(cells[2], label, (4, cell - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1, cv2.LINE_AA)
-        cv2.putText(cells[0], img_path.stem[:24], (4, cell - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            cells[0], img_path.stem[:24], (4, cell - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1, cv2.LINE_AA
+        )
         rows.append(np.hstack(cells))
     if rows:
         cv2.imwrite(str(path), cv2.cvtColor(np.vstack(rows), cv2.COLOR_RGB2BGR))
@@ -177,8 +196,9 @@ def _pad(img: np.ndarray, cell: int) -> np.ndarray:
     return out
 
 
-def grabcut_predict(rgb: np.ndarray, clicks: list[Click], prev: np.ndarray | None,
-                    radius: int = 5, max_side: int = 320) -> np.ndarray:
+def grabcut_predict(
+    rgb: np.ndarray, clicks: list[Click], prev: np.ndarray | None, radius: int = 5, max_side: int = 320
+) -> np.ndarray:
     """GrabCut seeded by clicks: disks are hard labels, the area near positives is probable FG."""
     h, w = rgb.shape[:2]
     s = min(1.0, max_side / max(h, w))

@@ -44,7 +44,13 @@ class ClickTask:
     """RITM-style iterative training: some no-grad rounds add clicks at the model's own errors."""
 
     def __init__(
-        self, val: str, size: int, eval_size: int, max_iters: int, val_limit: int, seed: int,
+        self,
+        val: str,
+        size: int,
+        eval_size: int,
+        max_iters: int,
+        val_limit: int,
+        seed: int,
         pixel_loss: str = "bce",
     ):
         self.val, self.size, self.eval_size = val, size, eval_size
@@ -115,8 +121,9 @@ def torch_predictor(model: nn.Module, size: int) -> ClickPredictor:
 
 def cmd_train(args) -> int:
     data = load_decoded(args.data, limit=args.limit)
-    train_set = ClickTrainSet(data, args.size, seed=args.seed, radius=radius_for(args.size),
-                              object_crop_prob=args.object_crop_prob)
+    train_set = ClickTrainSet(
+        data, args.size, seed=args.seed, radius=radius_for(args.size), object_crop_prob=args.object_crop_prob
+    )
     base = PRESETS[args.preset]
     seg_ckpt = load_checkpoint(args.init_seg) if args.init_seg else None
     init_ckpt = load_checkpoint(args.init) if args.init else None
@@ -139,9 +146,7 @@ def cmd_train(args) -> int:
         bf16=not args.no_bf16,
         threads=args.threads,
     )
-    task = ClickTask(
-        args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss
-    )
+    task = ClickTask(args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss)
     task_config = {
         "task": "clicks",
         "size": args.size,
@@ -228,8 +233,9 @@ def cmd_eval(args) -> int:
     if model_path is None:
         sys.exit("no embedded click model in assets/models; pass --model")
     flip = False if args.no_flip else None  # None: as the file's metadata says
-    ours = evaluate_clicks(ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit,
-                           worst_png=args.worst)
+    ours = evaluate_clicks(
+        ClickSegmenter(model_path, flip_average=flip).predict, args.data, args.limit, worst_png=args.worst
+    )
     result = {"model": str(model_path), "data": str(args.data), **ours}
     if not args.no_baseline:
         result["baseline"] = {"name": "grabcut-clicks", **evaluate_clicks(grabcut_predict, args.data, args.limit)}
@@ -256,11 +262,19 @@ def add_commands(sub) -> None:
     p.add_argument("--resume", action="store_true")
     p.add_argument("--init-seg", help="start from a segmentation checkpoint (recommended)")
     p.add_argument("--init", help="start a new phase from a click checkpoint (its EMA weights)")
-    p.add_argument("--object-crop-prob", type=float, default=0.5,
-                   help="share of samples cropped around the object, as the zoom-in crops it")
+    p.add_argument(
+        "--object-crop-prob",
+        type=float,
+        default=0.5,
+        help="share of samples cropped around the object, as the zoom-in crops it",
+    )
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
-    p.add_argument("--loss", default="bce", choices=PIXEL_LOSSES,
-                   help="pixel term next to soft IoU: bce, or RITM's normalized focal loss (nfl)")
+    p.add_argument(
+        "--loss",
+        default="bce",
+        choices=PIXEL_LOSSES,
+        help="pixel term next to soft IoU: bce, or RITM's normalized focal loss (nfl)",
+    )
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--eval-size", type=int, default=256)
     p.add_argument("--epochs", type=int, default=4)

@@ -46,8 +46,15 @@ def export_onnx(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module, inputs, str(tmp), input_names=list(input_names), output_names=list(output_names),
-            dynamic_axes=axes, opset_version=OPSET, dynamo=False, do_constant_folding=True,
+            module,
+            inputs,
+            str(tmp),
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=True,
         )
     model = onnx.load(str(tmp))
     set_metadata(model, metadata)
@@ -101,4 +108,3 @@ def checkpoint_metrics(ckpt: dict) -> dict:
     if row.get("step") != ckpt.get("step"):
         metrics["measured_at_step"] = row.get("step")
     return metrics
-

@@ -69,8 +69,12 @@ def evaluate_vae(model: nn.Module, images: np.ndarray, batch: int = 128) -> dict
         p.append(psnr(r, x))
         s.append(ssim(r, x))
         kl.append(0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).sum(1))
-    return {"psnr": float(torch.cat(p).mean()), "ssim": float(torch.cat(s).mean()),
-            "kl": float(torch.cat(kl).mean()), "n": len(images)}
+    return {
+        "psnr": float(torch.cat(p).mean()),
+        "ssim": float(torch.cat(s).mean()),
+        "kl": float(torch.cat(kl).mean()),
+        "n": len(images),
+    }
 
 
 class TimeBudget:
@@ -150,18 +154,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = {"size": args.size, **({"latent": args.latent} if args.latent else {})}
     config = VAEConfig.from_dict({**PRESETS[args.preset].to_dict(), **overrides})
     model = VAE(config)
-    loss_cfg = LossConfig(l1=args.l1, ssim=args.ssim, grad=args.grad, kl=args.kl,
-                          kl_warmup=args.kl_warmup, free_bits=args.free_bits)
+    loss_cfg = LossConfig(
+        l1=args.l1, ssim=args.ssim, grad=args.grad, kl=args.kl, kl_warmup=args.kl_warmup, free_bits=args.free_bits
+    )
     cfg = TrainConfig(
-        out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, warmup_steps=args.warmup,
-        seed=args.seed, bf16=args.bf16, channels_last=True, num_workers=0, max_steps=args.max_steps,
-        checkpoint_minutes=args.checkpoint_minutes, ema_decay=args.ema, threads=args.threads,
+        out=args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=args.warmup,
+        seed=args.seed,
+        bf16=args.bf16,
+        channels_last=True,
+        num_workers=0,
+        max_steps=args.max_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        ema_decay=args.ema,
+        threads=args.threads,
     )
     task = GenTask(images[val_idx], loss_cfg, config.latent)
     task_config = {
-        "task": "gen", "data": str(Path(args.data).resolve()), "size": args.size, "limit": args.limit,
-        "val_fraction": args.val_fraction, "background": "white", "loss": vars(loss_cfg),
-        "n_train": len(train_idx), "n_val": len(val_idx),
+        "task": "gen",
+        "data": str(Path(args.data).resolve()),
+        "size": args.size,
+        "limit": args.limit,
+        "val_fraction": args.val_fraction,
+        "background": "white",
+        "loss": vars(loss_cfg),
+        "n_train": len(train_idx),
+        "n_val": len(val_idx),
     }
     train_set = ArraySet(images[train_idx], flip=args.flip, seed=args.seed)
     trainer = Trainer(model, "vae", config.to_dict(), task, train_set, cfg, task_config)
@@ -169,8 +190,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         task.step = trainer.step
     if args.minutes:
         task.budget = TimeBudget(trainer, args.minutes)
-    trainer.log(f"VAE-{args.preset}: {count_parameters(model):,} parameters, latent {config.latent}, "
-                f"{len(train_idx)} training / {len(val_idx)} validation images at {args.size}px")
+    trainer.log(
+        f"VAE-{args.preset}: {count_parameters(model):,} parameters, latent {config.latent}, "
+        f"{len(train_idx)} training / {len(val_idx)} validation images at {args.size}px"
+    )
     history = trainer.train()
     if history:
         print(json.dumps(history[-1]))
@@ -189,8 +212,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
     images = gen.decode_batch(z.astype(np.float32))
     path = save_png(tile(images, cols=int(np.ceil(np.sqrt(args.n))), scale=args.scale), args.out)
     kind = ("mixture" if space.mixture is not None else "Gaussian") + " fit" if fitted else "N(0, I)"
-    print(f"wrote {path} ({args.n} samples from {gen.info.path.name}, {kind} prior, "
-          f"seeds {args.seed}-{args.seed + args.n - 1}, T={args.temperature})")
+    print(
+        f"wrote {path} ({args.n} samples from {gen.info.path.name}, {kind} prior, "
+        f"seeds {args.seed}-{args.seed + args.n - 1}, T={args.temperature})"
+    )
     return 0
 
 
@@ -238,8 +263,12 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--scale", type=int, default=1, help="integer upscale of each cell")
-    p.add_argument("--prior", choices=("fitted", "standard"), default="fitted",
-                   help="sample from the Gaussian fitted to the data (default) or from N(0, I)")
+    p.add_argument(
+        "--prior",
+        choices=("fitted", "standard"),
+        default="fitted",
+        help="sample from the Gaussian fitted to the data (default) or from N(0, I)",
+    )
     return gen
 
 
@@ -264,4 +293,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -51,7 +51,9 @@ def pca_directions(means: np.ndarray, k: int) -> Directions:
     vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]  # largest entry > 0
     k = min(k, len(vt))
     return Directions(
-        mean=centre.tolist(), vectors=vt[:k].tolist(), sigmas=sigmas[:k].tolist(),
+        mean=centre.tolist(),
+        vectors=vt[:k].tolist(),
+        sigmas=sigmas[:k].tolist(),
         explained=(var[:k] / var.sum()).tolist(),
     )
 
@@ -102,8 +104,13 @@ def _round(values, digits: int = 6):
 
 
 def latent_extra(
-    ckpt: dict, model: VAE, dirs: Directions, fit: Directions, pair: dict[str, str],
-    mixture: MixturePrior, mixture_scores: dict[str, float],
+    ckpt: dict,
+    model: VAE,
+    dirs: Directions,
+    fit: Directions,
+    pair: dict[str, str],
+    mixture: MixturePrior,
+    mixture_scores: dict[str, float],
 ) -> dict:
     cfg = model.cfg
     task = ckpt.get("task_config", {})
@@ -121,8 +128,10 @@ def latent_extra(
         "fit_directions": _round(fit.vectors, 5),  # all components: a Gaussian fit of the data for sampling
         "fit_sigmas": _round(fit.sigmas),
         "mixture": mixture.to_extra(),  # Gaussian mixture of the posterior means: what "Randomize" draws from
-        "mixture_selection": {"held_out_loglik_per_components": mixture_scores,
-                              "chosen_components": mixture.components},
+        "mixture_selection": {
+            "held_out_loglik_per_components": mixture_scores,
+            "chosen_components": mixture.components,
+        },
         **pair,
         "architecture": "convolutional VAE (residual conv-BN-SiLU, nearest upsampling)",
         "parameters": count_parameters(model),
@@ -144,8 +153,13 @@ def _decode_fn(path: Path):
 
 
 def export_vae(
-    ckpt_path: str, out: str, data: str | None = None, k: int = 24, figures: str | None = None,
-    use_ema: bool = True, name: str = "",
+    ckpt_path: str,
+    out: str,
+    data: str | None = None,
+    k: int = 24,
+    figures: str | None = None,
+    use_ema: bool = True,
+    name: str = "",
 ) -> dict:
     """Write ``OUT-decoder.onnx`` and ``OUT-encoder.onnx`` (+ figures); returns a report dict."""
     t0 = time.time()
@@ -167,22 +181,30 @@ def export_vae(
     dec_path = prefix.with_name(f"{prefix.name}-decoder.onnx")
     enc_path = prefix.with_name(f"{prefix.name}-encoder.onnx")
     common = {
-        meta.KEY_NAME: name, meta.KEY_VERSION: VERSION,
-        meta.KEY_INPUT_SIZE: f"{model.cfg.size},{model.cfg.size}", meta.KEY_CHANNEL_ORDER: "RGB",
-        meta.KEY_MEAN: "0.0,0.0,0.0", meta.KEY_STD: "1.0,1.0,1.0", meta.KEY_OUTPUT_INDEX: "0",
-        meta.KEY_ACTIVATION: "none", meta.KEY_TRAINING_DATA: TRAINING_DATA,
+        meta.KEY_NAME: name,
+        meta.KEY_VERSION: VERSION,
+        meta.KEY_INPUT_SIZE: f"{model.cfg.size},{model.cfg.size}",
+        meta.KEY_CHANNEL_ORDER: "RGB",
+        meta.KEY_MEAN: "0.0,0.0,0.0",
+        meta.KEY_STD: "1.0,1.0,1.0",
+        meta.KEY_OUTPUT_INDEX: "0",
+        meta.KEY_ACTIVATION: "none",
+        meta.KEY_TRAINING_DATA: TRAINING_DATA,
         meta.KEY_METRICS: json.dumps(metrics),
     }
+
     def extra(pair: dict[str, str]) -> str:
         return json.dumps(latent_extra(ckpt, model, dirs, fit, pair, mixture, mixture_scores))
 
     dec_meta = {
-        **common, meta.KEY_KIND: meta.KIND_GENERATOR_DECODER,
+        **common,
+        meta.KEY_KIND: meta.KIND_GENERATOR_DECODER,
         meta.KEY_OUTPUT_MEANING: "RGB image in [0,1], N x 3 x H x W, on a white background",
         meta.KEY_EXTRA: extra({"encoder": enc_path.name}),
     }
     enc_meta = {
-        **common, meta.KEY_KIND: meta.KIND_GENERATOR_ENCODER,
+        **common,
+        meta.KEY_KIND: meta.KIND_GENERATOR_ENCODER,
         meta.KEY_OUTPUT_MEANING: "posterior mean and log-variance of z, N x latent each; input RGB in [0,1]",
         meta.KEY_EXTRA: extra({"decoder": dec_path.name}),
     }
@@ -195,11 +217,17 @@ def export_vae(
     diff_enc = max(parity(encoder, (x,), enc_path), _logvar_parity(encoder, x, enc_path))
 
     report = {
-        "decoder": str(dec_path), "encoder": str(enc_path),
-        "decoder_mb": round(dec_path.stat().st_size / 1e6, 2), "encoder_mb": round(enc_path.stat().st_size / 1e6, 2),
-        "parity_decoder": diff_dec, "parity_encoder": diff_enc, "metrics": metrics,
-        "explained_top": _round(dirs.explained[:8], 3), "sigmas_top": _round(dirs.sigmas[:8], 3),
-        "mixture_components": mixture.components, "mixture_held_out_loglik": mixture_scores,
+        "decoder": str(dec_path),
+        "encoder": str(enc_path),
+        "decoder_mb": round(dec_path.stat().st_size / 1e6, 2),
+        "encoder_mb": round(enc_path.stat().st_size / 1e6, 2),
+        "parity_decoder": diff_dec,
+        "parity_encoder": diff_enc,
+        "metrics": metrics,
+        "explained_top": _round(dirs.explained[:8], 3),
+        "sigmas_top": _round(dirs.sigmas[:8], 3),
+        "mixture_components": mixture.components,
+        "mixture_held_out_loglik": mixture_scores,
     }
     fig_dir = Path(figures) if figures else Path(ckpt_path).parent / "figures"
     report["figures"] = str(write_figures(dec_path, fig_dir, images[val_idx], model, dirs, fit, mixture))
@@ -215,7 +243,12 @@ def _logvar_parity(encoder: nn.Module, x: torch.Tensor, path: Path) -> float:
 
 
 def write_figures(
-    dec_path: Path, out_dir: Path, val_images: np.ndarray, model: VAE, dirs: Directions, fit: Directions,
+    dec_path: Path,
+    out_dir: Path,
+    val_images: np.ndarray,
+    model: VAE,
+    dirs: Directions,
+    fit: Directions,
     mixture: MixturePrior,
 ) -> Path:
     """samples.png (the mixture fit, seeds 0-63 as the app's seed box draws them),
@@ -232,8 +265,7 @@ def write_figures(
     recons, val_means = reconstruct(model, val_images[pick])
     save_png(recon_grid(val_images[pick], recons, cols=8), out_dir / "reconstructions.png")
     bases = np.stack([np.asarray(dirs.mean), val_means[0], val_means[len(val_means) // 2]]).astype(np.float32)
-    write_sweeps(decode, out_dir, bases, np.asarray(dirs.vectors, np.float32), np.asarray(dirs.sigmas),
-                 dirs.explained)
+    write_sweeps(decode, out_dir, bases, np.asarray(dirs.vectors, np.float32), np.asarray(dirs.sigmas), dirs.explained)
     return out_dir
 
 
@@ -252,8 +284,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     for key in ("decoder", "encoder"):
         print(f"wrote {report[key]} ({report[key + '_mb']:.2f} MB); parity max abs diff {report['parity_' + key]:.2e}")
     m = report["metrics"]
-    print(f"validation (n={m['validation_images']}): PSNR {m['psnr']:.2f} dB, "
-          f"SSIM {m['ssim']:.4f}, KL {m['kl']:.1f} nats")
+    print(
+        f"validation (n={m['validation_images']}): PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.4f}, KL {m['kl']:.1f} nats"
+    )
     print(f"top directions explain {report['explained_top']} of the variance; figures in {report['figures']}")
     print(json.dumps(report))
     ok = max(report["parity_decoder"], report["parity_encoder"]) < PARITY_TOLERANCE

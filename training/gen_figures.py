@@ -38,8 +38,15 @@ def save_png(array: np.ndarray, path: str | Path) -> Path:
     return path
 
 
-def sample_grid(decode: Decode, latent: int, n: int = 64, seed: int = 0, temperature: float = 1.0,
-                scale: int = 1, fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def sample_grid(
+    decode: Decode,
+    latent: int,
+    n: int = 64,
+    seed: int = 0,
+    temperature: float = 1.0,
+    scale: int = 1,
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Decode ``n`` draws into a square-ish grid: from N(0, T^2 I), or with ``fit`` = (mean,
     vectors, sigmas) from that Gaussian (mean + sum_k T eps_k sigma_k v_k)."""
     z = np.random.default_rng(seed).standard_normal((n, latent)) * temperature
@@ -63,8 +70,12 @@ def recon_grid(originals: np.ndarray, recons: np.ndarray, cols: int = 8, scale: 
 
 
 def sweep_strip(
-    decode: Decode, bases: np.ndarray, vector: np.ndarray, sigma: float,
-    steps: Sequence[float] = SWEEP_STEPS, scale: int = 1,
+    decode: Decode,
+    bases: np.ndarray,
+    vector: np.ndarray,
+    sigma: float,
+    steps: Sequence[float] = SWEEP_STEPS,
+    scale: int = 1,
 ) -> np.ndarray:
     """One row per base point; columns move it by ``v * sigma * vector`` for v in ``steps``."""
     z = np.stack([b + v * sigma * vector for b in bases for v in steps]).astype(np.float32)
@@ -80,8 +91,13 @@ def label(image: np.ndarray, text: str, height: int = 14) -> np.ndarray:
 
 
 def write_sweeps(
-    decode: Decode, out_dir: str | Path, bases: np.ndarray, vectors: np.ndarray, sigmas: np.ndarray,
-    explained: Sequence[float] | None = None, overview_count: int = 8,
+    decode: Decode,
+    out_dir: str | Path,
+    bases: np.ndarray,
+    vectors: np.ndarray,
+    sigmas: np.ndarray,
+    explained: Sequence[float] | None = None,
+    overview_count: int = 8,
 ) -> list[Path]:
     """``sweep-NN.png`` per direction plus ``sweeps.png`` (first ``overview_count``, one row each)."""
     out_dir = Path(out_dir)

@@ -101,5 +101,10 @@ def vae_loss(
     if not math.isfinite(float(total.detach())):
         raise FloatingPointError("VAE loss is not finite; lower --lr or --kl")
     active = int((kl_d > 0.1).sum())
-    return total, {"l1": float(l1.detach()), "ssim": float(s.detach()), "kl": float(kl_d.sum().detach()),
-                   "beta": beta, "active_dims": active}
+    return total, {
+        "l1": float(l1.detach()),
+        "ssim": float(s.detach()),
+        "kl": float(kl_d.sum().detach()),
+        "beta": beta,
+        "active_dims": active,
+    }

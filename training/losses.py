@@ -55,8 +55,6 @@ def deep_supervision_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Full weight on the final output, ``side_weight`` on each side output."""
     final = mask_loss(outputs[0], target, pixel)
-    sides = (
-        sum(mask_loss(o, target, pixel) for o in outputs[1:]) if len(outputs) > 1 else torch.zeros(())
-    )
+    sides = sum(mask_loss(o, target, pixel) for o in outputs[1:]) if len(outputs) > 1 else torch.zeros(())
     total = final + side_weight * sides
     return total, {"loss_final": float(final.detach())}

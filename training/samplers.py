@@ -47,8 +47,9 @@ class BucketedEpochSampler(EpochSampler):
     batches as the plain sampler. Batches are dealt to ranks round-robin.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, shape_of: Callable[[int], Shape],
-                 rank: int = 0, world: int = 1):
+    def __init__(
+        self, n: int, batch_size: int, seed: int, shape_of: Callable[[int], Shape], rank: int = 0, world: int = 1
+    ):
         super().__init__(n, batch_size, seed, rank, world)
         self.shape_of = shape_of
 

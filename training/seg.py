@@ -23,7 +23,7 @@ PREVIEW_COUNT = 8
 
 
 def parse_schedule(text: str) -> list[tuple[int, int]]:
-    """"192:7,256:4" -> [(192, 7), (256, 4)]: train size and how many epochs at it."""
+    """ "192:7,256:4" -> [(192, 7), (256, 4)]: train size and how many epochs at it."""
     out = []
     for part in text.split(","):
         size, epochs = part.split(":")
@@ -40,8 +40,9 @@ def size_for_epoch(schedule: list[tuple[int, int]], epoch: int) -> int:
 
 
 @torch.no_grad()
-def predict_probs(model: nn.Module, data: DecodedSet, size: int, indices=None, batch: int = 8,
-                  keep_aspect: bool = True):
+def predict_probs(
+    model: nn.Module, data: DecodedSet, size: int, indices=None, batch: int = 8, keep_aspect: bool = True
+):
     """Yield (index, probability at original size) for validation images."""
     model.eval()
     dataset = SegEvalSet(data, size, keep_aspect)
@@ -129,17 +130,30 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_set = SegTrainSet(train_data, schedule[0][0], seed=args.seed, keep_aspect=args.keep_aspect)
     model, config = build_model(args)
     cfg = TrainConfig(
-        out=args.out, epochs=sum(e for _, e in schedule), batch_size=args.batch_size, lr=args.lr,
-        warmup_steps=args.warmup, seed=args.seed, bf16=not args.no_bf16,
-        channels_last=not args.no_channels_last, compile=args.compile, num_workers=args.workers,
-        max_steps=args.max_steps, checkpoint_minutes=args.checkpoint_minutes, threads=args.threads,
+        out=args.out,
+        epochs=sum(e for _, e in schedule),
+        batch_size=args.batch_size,
+        lr=args.lr,
+        warmup_steps=args.warmup,
+        seed=args.seed,
+        bf16=not args.no_bf16,
+        channels_last=not args.no_channels_last,
+        compile=args.compile,
+        num_workers=args.workers,
+        max_steps=args.max_steps,
+        checkpoint_minutes=args.checkpoint_minutes,
+        threads=args.threads,
     )
     task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight)
     task_config = {
-        "task": "seg", "schedule": args.schedule, "eval_size": args.eval_size,
+        "task": "seg",
+        "schedule": args.schedule,
+        "eval_size": args.eval_size,
         "train_crops": "keep-aspect" if args.keep_aspect else "square",
-        "train_data": str(args.data), "val_data": str(args.val),
-        "mean": IMAGENET_MEAN, "std": IMAGENET_STD,
+        "train_data": str(args.data),
+        "val_data": str(args.val),
+        "mean": IMAGENET_MEAN,
+        "std": IMAGENET_STD,
     }
     trainer = Trainer(model, "segnet", config.to_dict(), task, train_set, cfg, task_config)
     if args.init and not (args.resume and (Path(args.out) / "last.pt").is_file()):
@@ -147,8 +161,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer.ema.model.load_state_dict(model.state_dict())
     if args.resume:
         trainer.resume()
-    trainer.log(f"SegNet-{args.preset}: {count_parameters(model):,} parameters, "
-                f"{len(train_set)} training pairs, schedule {schedule}")
+    trainer.log(
+        f"SegNet-{args.preset}: {count_parameters(model):,} parameters, "
+        f"{len(train_set)} training pairs, schedule {schedule}"
+    )
     history = trainer.train()
     if history:
         print(json.dumps(history[-1]))
@@ -172,9 +188,12 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", help="warm-start weights from another checkpoint")
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
     p.add_argument("--schedule", default="192:7,256:4,320:1", help="SIZE:EPOCHS,... progressive resizing")
-    p.add_argument("--keep-aspect", action="store_true",
-                   help="train on crops at each photo's own shape (short side = SIZE), batched by shape, "
-                        "as the app feeds photos; default: square crops")
+    p.add_argument(
+        "--keep-aspect",
+        action="store_true",
+        help="train on crops at each photo's own shape (short side = SIZE), batched by shape, "
+        "as the app feeds photos; default: square crops",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--warmup", type=int, default=300)

@@ -37,13 +37,18 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ckpt", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--size", type=int, default=0, help="input size (default: the run's eval size)")
-    p.add_argument("--rembg-compatible", action="store_true",
-                   help="320x320, batch 1, for rembg's u2net_custom session")
+    p.add_argument("--rembg-compatible", action="store_true", help="320x320, batch 1, for rembg's u2net_custom session")
     p.add_argument("--raw-weights", action="store_true", help="export raw instead of EMA weights")
-    p.add_argument("--revalidate", action="store_true",
-                   help="measure the exported weights on the run's validation set again, as this file resizes")
-    p.add_argument("--stretch", action="store_true",
-                   help="fixed square input (photos are squashed) instead of keeping their aspect")
+    p.add_argument(
+        "--revalidate",
+        action="store_true",
+        help="measure the exported weights on the run's validation set again, as this file resizes",
+    )
+    p.add_argument(
+        "--stretch",
+        action="store_true",
+        help="fixed square input (photos are squashed) instead of keeping their aspect",
+    )
     p.add_argument("--name", default="")
 
 
@@ -86,17 +91,23 @@ def evaluate_model(
             t_base += time.perf_counter() - t
     typical_hw = segmenter.spec.network_size(2000, 3000)  # a 3:2 camera photo's network input
     result = {
-        "model": str(path), "data": str(data), **ours.summary(),
+        "model": str(path),
+        "data": str(data),
+        **ours.summary(),
         "images_per_s": len(pairs) / max(t_model, 1e-9),
         "network_ms": _network_ms(segmenter, typical_hw),
         "input_size": list(typical_hw),
-        "size_mb": path.stat().st_size / 1e6, "provider": segmenter.provider,
+        "size_mb": path.stat().st_size / 1e6,
+        "provider": segmenter.provider,
     }
     if worst_png:
         save_worst(per_image, data, worst_png)
     if baseline:
-        result["baseline"] = {"name": "grabcut-center-rect", **base.summary(),
-                              "images_per_s": len(pairs) / max(t_base, 1e-9)}
+        result["baseline"] = {
+            "name": "grabcut-center-rect",
+            **base.summary(),
+            "images_per_s": len(pairs) / max(t_base, 1e-9),
+        }
     return result
 
 
@@ -118,10 +129,16 @@ def print_table(r: dict, out=sys.stdout) -> None:
         rows.append(("baseline: " + r["baseline"]["name"], r["baseline"]))
     print(f"{'method':42s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
     for name, m in rows:
-        print(f"{name:42s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
-              f"{m['boundary_f']:7.4f} {m['images_per_s']:7.1f}", file=out)
-    print(f"n={r['n']}  network {r['network_ms']:.1f} ms at {r['input_size']}  "
-          f"file {r['size_mb']:.2f} MB  provider {r['provider']}", file=out)
+        print(
+            f"{name:42s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
+            f"{m['boundary_f']:7.4f} {m['images_per_s']:7.1f}",
+            file=out,
+        )
+    print(
+        f"n={r['n']}  network {r['network_ms']:.1f} ms at {r['input_size']}  "
+        f"file {r['size_mb']:.2f} MB  provider {r['provider']}",
+        file=out,
+    )
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -136,8 +153,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .seg_export import export_checkpoint
 
     path, diff = export_checkpoint(
-        args.ckpt, args.out, size=args.size, rembg=args.rembg_compatible,
-        use_ema=not args.raw_weights, name=args.name, keep_aspect=not args.stretch,
+        args.ckpt,
+        args.out,
+        size=args.size,
+        rembg=args.rembg_compatible,
+        use_ema=not args.raw_weights,
+        name=args.name,
+        keep_aspect=not args.stretch,
         revalidate=args.revalidate,
     )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")

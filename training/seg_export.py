@@ -25,8 +25,14 @@ def model_from_checkpoint(ckpt: dict, use_ema: bool = True) -> SegNet:
 
 
 def export_checkpoint(
-    ckpt_path: str, out: str, size: int = 0, rembg: bool = False, use_ema: bool = True, name: str = "",
-    keep_aspect: bool = True, revalidate: bool = False,
+    ckpt_path: str,
+    out: str,
+    size: int = 0,
+    rembg: bool = False,
+    use_ema: bool = True,
+    name: str = "",
+    keep_aspect: bool = True,
+    revalidate: bool = False,
 ) -> tuple[Path, float]:
     """Write the ONNX file; returns it and the max abs PyTorch/onnxruntime difference.
 
@@ -64,18 +70,21 @@ def export_checkpoint(
         meta.KEY_RESIZE: meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH,
         meta.KEY_SIZE_MULTIPLE: str(meta.DEFAULT_SIZE_MULTIPLE),
         meta.KEY_MAX_ASPECT: repr(meta.DEFAULT_MAX_ASPECT),
-        meta.KEY_EXTRA: json.dumps({
-            "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
-            "parameters": count_parameters(model),
-            "model_config": ckpt["model_config"],
-            "trained_steps": ckpt.get("step"),
-            "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
-            "rembg_compatible": rembg,
-        }),
+        meta.KEY_EXTRA: json.dumps(
+            {
+                "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
+                "parameters": count_parameters(model),
+                "model_config": ckpt["model_config"],
+                "trained_steps": ckpt.get("step"),
+                "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
+                "rembg_compatible": rembg,
+            }
+        ),
     }
     x = torch.rand(2 if not rembg else 1, 3, size, size)
-    path = export_onnx(model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg,
-                       dynamic_hw=keep_aspect)
+    path = export_onnx(
+        model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg, dynamic_hw=keep_aspect
+    )
     shapes = [x.shape]
     if keep_aspect:  # a 3:2 landscape and portrait, sized as the app will size them
         shapes += [(1, 3, *keep_aspect_size(2, 3, size)), (1, 3, *keep_aspect_size(3, 2, size))]

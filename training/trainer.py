@@ -147,7 +147,8 @@ class Trainer:
         shape_of = getattr(train_set, "bucket_shape", None)  # keep-aspect datasets batch by shape
         self.sampler = (
             BucketedEpochSampler(len(train_set), cfg.batch_size, cfg.seed, shape_of, self.rank, self.world)
-            if callable(shape_of) else EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world)
+            if callable(shape_of)
+            else EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world)
         )
         self.collate_fn = collate_fn
         self.steps_per_epoch = self.sampler.batches_per_epoch()
@@ -263,9 +264,16 @@ class Trainer:
                 if self.step % 20 == 0:
                     self._append_csv(
                         "log.csv",
-                        {"step": self.step, "epoch": self.epoch, "lr": lr, "loss": float(loss.detach()),
-                         "grad_norm": float(grad_norm), "img_per_s": rate,
-                         "elapsed_s": self.elapsed + now - t0, **logs},
+                        {
+                            "step": self.step,
+                            "epoch": self.epoch,
+                            "lr": lr,
+                            "loss": float(loss.detach()),
+                            "grad_norm": float(grad_norm),
+                            "img_per_s": rate,
+                            "elapsed_s": self.elapsed + now - t0,
+                            **logs,
+                        },
                     )
                 if now - last_ckpt > cfg.checkpoint_minutes * 60:
                     self.elapsed += now - t0

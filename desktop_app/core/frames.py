@@ -35,8 +35,15 @@ def save_frames(frames: list[np.ndarray], target: str | Path, fps: float = 12.0,
         images = [Image.fromarray(upscale(f, factor)) for f in frames]
         buf = io.BytesIO()
         kwargs = {"lossless": True} if target.suffix.lower() == ".webp" else {"optimize": False}
-        images[0].save(buf, format=target.suffix[1:].upper(), save_all=True, append_images=images[1:],
-                       duration=max(20, round(1000 / fps)), loop=0, **kwargs)
+        images[0].save(
+            buf,
+            format=target.suffix[1:].upper(),
+            save_all=True,
+            append_images=images[1:],
+            duration=max(20, round(1000 / fps)),
+            loop=0,
+            **kwargs,
+        )
         write_bytes_atomic(target, buf.getvalue())
         return [target]
     except OSError as exc:

@@ -113,8 +113,10 @@ class LatentSpace:
             mixture = MixturePrior.from_extra(extra["mixture"], size) if "mixture" in extra else None
         except (KeyError, TypeError, ValueError) as exc:  # MixtureError is a ValueError
             raise GeneratorError(f"{where}: latent metadata is incomplete or malformed ({exc})") from exc
-        if mean.shape != (size,) or sigmas.shape != (dirs.shape[0],) or (
-            fit_s is not None and fit_d is not None and fit_s.shape != (fit_d.shape[0],)
+        if (
+            mean.shape != (size,)
+            or sigmas.shape != (dirs.shape[0],)
+            or (fit_s is not None and fit_d is not None and fit_s.shape != (fit_d.shape[0],))
         ):
             raise GeneratorError(f"{where}: latent metadata sizes disagree (mean, directions, sigmas)")
         explained = tuple(float(e) for e in extra.get("explained_variance", ()))
@@ -174,10 +176,13 @@ def read_generator_info(path: str | Path, random_directions: int = 0, seed: int 
         size = mm.parse_floats(md.get(mm.KEY_INPUT_SIZE, "")) or extra.get("image_size")
         enc = extra.get("encoder")
         return GeneratorInfo(
-            path=p, name=md.get(mm.KEY_NAME, p.stem), space=space,
+            path=p,
+            name=md.get(mm.KEY_NAME, p.stem),
+            space=space,
             image_size=(int(size[0]), int(size[1])) if size else None,
             encoder_path=p.parent / enc if enc and (p.parent / enc).is_file() else None,
-            version=md.get(mm.KEY_VERSION, ""), metrics=metrics,
+            version=md.get(mm.KEY_VERSION, ""),
+            metrics=metrics,
             training_data=md.get(mm.KEY_TRAINING_DATA, ""),
             output_range=tuple(extra.get("output_range", (0.0, 1.0))),
         )
@@ -187,12 +192,16 @@ def read_generator_info(path: str | Path, random_directions: int = 0, seed: int 
     if vector is None:
         raise MissingGeneratorMetadata(
             f"{p.name}: not a Seed Studio generator (no latent metadata), and its input is not a "
-            "single latent vector, so it cannot be explored with sliders.", None)
+            "single latent vector, so it cannot be explored with sliders.",
+            None,
+        )
     if random_directions <= 0:
         raise MissingGeneratorMetadata(
             f"{p.name}: no Seed Studio generator metadata (directions, image size). Its input is a "
             f"single vector of {vector} numbers, so it can be explored with random orthonormal "
-            "directions instead (less meaningful than learned ones).", vector)
+            "directions instead (less meaningful than learned ones).",
+            vector,
+        )
     space = LatentSpace.random(vector, random_directions, seed)
     return GeneratorInfo(path=p, name=p.stem, space=space, image_size=None)
 
@@ -343,13 +352,23 @@ class LatentPoint:
         return replace(self, base=self.base.copy(), values=self.values.copy())
 
     def to_json(self, info: GeneratorInfo) -> str:
-        return json.dumps({
-            "format": POINT_FORMAT, "model": info.name, "model_version": info.version,
-            "latent_size": info.latent_size, "z": self.z(info.space).tolist(), "base": self.base.tolist(),
-            "sliders": self.values.tolist(), "sigmas": info.space.sigmas.tolist(),
-            "seed": self.seed, "temperature": self.temperature, "origin": self.origin,
-            "prior": "fitted" if self.fitted else "standard",
-        }, indent=1)
+        return json.dumps(
+            {
+                "format": POINT_FORMAT,
+                "model": info.name,
+                "model_version": info.version,
+                "latent_size": info.latent_size,
+                "z": self.z(info.space).tolist(),
+                "base": self.base.tolist(),
+                "sliders": self.values.tolist(),
+                "sigmas": info.space.sigmas.tolist(),
+                "seed": self.seed,
+                "temperature": self.temperature,
+                "origin": self.origin,
+                "prior": "fitted" if self.fitted else "standard",
+            },
+            indent=1,
+        )
 
     @classmethod
     def from_json(cls, text: str, info: GeneratorInfo) -> LatentPoint:
@@ -368,8 +387,14 @@ class LatentPoint:
         if values.shape != (info.space.count,) or base.shape != z.shape or data.get("model") != info.name:
             base, values = z, np.zeros(info.space.count)  # other directions: keep the place, zero the sliders
         seed = data.get("seed")
-        return cls(base, values, None if seed is None else int(seed), float(data.get("temperature", 1.0)),
-                   "loaded", data.get("prior", "fitted") == "fitted")
+        return cls(
+            base,
+            values,
+            None if seed is None else int(seed),
+            float(data.get("temperature", 1.0)),
+            "loaded",
+            data.get("prior", "fitted") == "fitted",
+        )
 
 
 def save_point(path: str | Path, point: LatentPoint, info: GeneratorInfo) -> Path:

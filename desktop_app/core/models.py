@@ -120,7 +120,7 @@ class ModelSpec:
         return keep_aspect_size(h, w, min(self.input_size), self.size_multiple, self.max_aspect)
 
     def describe_size(self) -> str:
-        """"320x320" or "256 px short side (keeps aspect)", for model lists."""
+        """ "320x320" or "256 px short side (keeps aspect)", for model lists."""
         h, w = self.input_size
         if self.resize == mm.RESIZE_KEEP_ASPECT:
             return f"{min(h, w)} px short side (keeps aspect up to {self.max_aspect:g}:1)"

@@ -45,9 +45,7 @@ def _background_image(path: str, mtime_ns: int, max_pixels: int | None) -> np.nd
     return load_image(path, max_pixels=max_pixels).rgb
 
 
-def background_layer(
-    bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pixels: int | None = None
-) -> np.ndarray:
+def background_layer(bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pixels: int | None = None) -> np.ndarray:
     """The HxWx3 image to put behind the subject for a non-transparent background."""
     shape = rgb.shape[:2]
     if bg.kind == "colour":

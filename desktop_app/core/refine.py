@@ -25,9 +25,7 @@ def to_grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
 
 
-def guided_filter(
-    guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3, subsample: int = 1
-) -> np.ndarray:
+def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float = 1e-3, subsample: int = 1) -> np.ndarray:
     """Fast guided filter of ``src`` (HxW float) guided by ``guide`` (HxWx3 uint8 or HxW float).
 
     ``radius`` is in full-resolution pixels; ``subsample`` > 1 computes the coefficients on a
@@ -58,9 +56,7 @@ def guided_filter(
     return mean_a * grey + mean_b
 
 
-def guided_upsample(
-    guide: np.ndarray, low_mask: np.ndarray, radius: int = 2, eps: float = 3e-4
-) -> np.ndarray:
+def guided_upsample(guide: np.ndarray, low_mask: np.ndarray, radius: int = 2, eps: float = 3e-4) -> np.ndarray:
     """Upsample a model-resolution mask to the guide's size, with edges taken from the guide.
 
     The linear coefficients are fitted at the *mask's* resolution against the photo shrunk
@@ -102,9 +98,7 @@ def refine_alpha(
     """
     h, w = alpha.shape[:2]
     if model_size is not None and (model_size[0] < h or model_size[1] < w):
-        low = cv2.resize(
-            alpha.astype(np.float32), (model_size[1], model_size[0]), interpolation=cv2.INTER_AREA
-        )
+        low = cv2.resize(alpha.astype(np.float32), (model_size[1], model_size[0]), interpolation=cv2.INTER_AREA)
         return guided_upsample(rgb, low, eps=eps)
     radius = max(2, round(max(h, w) / 500))
     out = guided_filter(rgb, alpha, radius=radius, eps=eps, subsample=max(1, radius // 4))

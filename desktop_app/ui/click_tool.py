@@ -116,10 +116,17 @@ class ClickController(QObject):
             return
         mask = self.editor.mask
         preview = photo.pyramid[-1] if len(photo.pyramid) > 1 else None
-        self.worker.submit(ClickRequest(
-            self.editor.photo_id, self.session.session_id, tuple(self.session.clicks), photo.loaded.rgb,
-            preview, None if mask is None else mask.copy(), self.model_path,
-        ))
+        self.worker.submit(
+            ClickRequest(
+                self.editor.photo_id,
+                self.session.session_id,
+                tuple(self.session.clicks),
+                photo.loaded.rgb,
+                preview,
+                None if mask is None else mask.copy(),
+                self.model_path,
+            )
+        )
 
     def _on_result(self, _job: int, result: ClickResult) -> None:
         if result.photo_id != self.editor.photo_id or result.session_id != self.session.session_id:

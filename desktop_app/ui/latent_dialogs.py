@@ -42,6 +42,7 @@ class LatentDialogsMixin:
             self.load_point_file(path)
 
     def _export_clicked(self) -> None:
-        if path := self.ask_save("Export frames", "interpolation.webp",
-                                 "Animated WebP (*.webp);;GIF (*.gif);;Folder of PNGs (*)"):
+        if path := self.ask_save(
+            "Export frames", "interpolation.webp", "Animated WebP (*.webp);;GIF (*.gif);;Folder of PNGs (*)"
+        ):
             self.export_frames(path)

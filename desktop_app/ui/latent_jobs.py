@@ -136,7 +136,13 @@ def save_image_job(image: np.ndarray, path: Path, factor: int) -> FileJob:
 
 
 def export_frames_job(
-    generator: Generator, a: np.ndarray, b: np.ndarray, frames: int, target: Path, fps: float, factor: int,
+    generator: Generator,
+    a: np.ndarray,
+    b: np.ndarray,
+    frames: int,
+    target: Path,
+    fps: float,
+    factor: int,
     bounce: bool = False,
 ) -> FileJob:
     """Render the interpolation A -> B (and back, if ``bounce``) and write it as files."""

@@ -59,8 +59,13 @@ class LatentPanel(LatentDialogsMixin, QWidget):
     image_ready = Signal(object)  # H x W x 3 uint8
     status = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, model_path: Path | None = None,
-                 settings: QSettings | None = None, autoload: bool = True) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        model_path: Path | None = None,
+        settings: QSettings | None = None,
+        autoload: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings or make_settings()
         self.generator: Generator | None = None
@@ -112,8 +117,10 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.temperature.setToolTip("Temperature: scales the random draw (lower = closer to typical)")
         self.prior_box = QComboBox()
         self.prior_box.addItems(["data fit", "N(0, I)"])
-        self.prior_box.setToolTip("Draw from the fit to the encoded training images (a Gaussian mixture when the "
-                                  "model has one: looks like the data), or from the VAE's own prior N(0, I)")
+        self.prior_box.setToolTip(
+            "Draw from the fit to the encoded training images (a Gaussian mixture when the "
+            "model has one: looks like the data), or from the VAE's own prior N(0, I)"
+        )
         self.random_button = QPushButton("Randomize")
         self.mean_button = QPushButton("Mean")
         self.mean_button.setToolTip("The centre of the training data in latent space")
@@ -123,12 +130,26 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.interp = InterpolationBox()
 
         seed_row = QHBoxLayout()
-        for w in (QLabel("Seed"), self.seed_box, self.temperature, self.prior_box, self.random_button,
-                  self.mean_button):
+        for w in (
+            QLabel("Seed"),
+            self.seed_box,
+            self.temperature,
+            self.prior_box,
+            self.random_button,
+            self.mean_button,
+        ):
             seed_row.addWidget(w)
         file_row = QGridLayout()
-        for i, w in enumerate((self.open_button, self.encode_button, self.save_point_button,
-                               self.load_point_button, self.save_button, self.scale_box)):
+        for i, w in enumerate(
+            (
+                self.open_button,
+                self.encode_button,
+                self.save_point_button,
+                self.load_point_button,
+                self.save_button,
+                self.scale_box,
+            )
+        ):
             file_row.addWidget(w, i // 3, i % 3)
         left = QVBoxLayout()
         left.addWidget(self.view, 1)
@@ -214,9 +235,10 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         metrics = ", ".join(f"{k} {v:.3g}" for k, v in info.metrics.items() if k in ("psnr", "ssim"))
         kind = "random orthonormal directions" if info.space.synthetic else "PCA directions of the data"
         size = f"{info.image_size[1]}x{info.image_size[0]}" if info.image_size else "?"
-        self.info_label.setText(f"<b>{info.name}</b> {info.version and 'v' + info.version} — latent "
-                                f"{info.latent_size}, {size} px, {info.space.count} {kind}"
-                                + (f"; validation {metrics}" if metrics else ""))
+        self.info_label.setText(
+            f"<b>{info.name}</b> {info.version and 'v' + info.version} — latent "
+            f"{info.latent_size}, {size} px, {info.space.count} {kind}" + (f"; validation {metrics}" if metrics else "")
+        )
         self.point = LatentPoint(info.space.mean.copy(), np.zeros(info.space.count), origin="mean")
         self._render(history=True)
         self.model_loaded.emit(info)
@@ -373,8 +395,15 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         if ends is None or self.generator is None:
             return None
         box = self.interp
-        job = jobs.export_frames_job(self.generator, *ends, box.frames_box.value(), Path(target),
-                                     box.fps_box.value(), self.scale_box.value(), box.bounce.isChecked())
+        job = jobs.export_frames_job(
+            self.generator,
+            *ends,
+            box.frames_box.value(),
+            Path(target),
+            box.fps_box.value(),
+            self.scale_box.value(),
+            box.bounce.isChecked(),
+        )
         self._say(f"Exporting {Path(target).name}…")
         return self.files.submit(job)
 

@@ -49,8 +49,12 @@ def main() -> int:
     t_settle = time.perf_counter()
     wait_for(app, lambda: len(warmed) >= 2 or time.perf_counter() - t_settle > 5)
     win.set_tool("clicks")
-    clicks = [(45, 60, Qt.MouseButton.RightButton), (22, 300, Qt.MouseButton.RightButton),
-              (412, 45, Qt.MouseButton.RightButton), (55, 160, Qt.MouseButton.RightButton)]
+    clicks = [
+        (45, 60, Qt.MouseButton.RightButton),
+        (22, 300, Qt.MouseButton.RightButton),
+        (412, 45, Qt.MouseButton.RightButton),
+        (55, 160, Qt.MouseButton.RightButton),
+    ]
     for i, (x, y, button) in enumerate(clicks, 1):
         pos = win.canvas.map_from_image(QPointF(x, y)).toPoint()
         QTest.mouseClick(win.canvas, button, Qt.KeyboardModifier.NoModifier, pos)

@@ -106,7 +106,7 @@ def test_flip_average_runs_one_batch_of_two_and_averages_the_mirror():
     rgb[:, :4] = 200  # something asymmetric to mirror
     spec = ClickModelSpec(input_size=16, mean=(0, 0, 0), std=(1, 1, 1), radius=1.0, flip_average=True)
     prob = ClickPredictor(spec, left_biased).predict(rgb, [Click(13, 8, True)], None)
-    (x, g), = calls
+    ((x, g),) = calls
     assert x.shape[0] == 2 and np.array_equal(x[1], x[0][..., ::-1]) and np.array_equal(g[1], g[0][..., ::-1])
     # left half: 1 from the plain pass, the mirrored pass's right-half echo of a (mirrored) click map
     assert np.allclose(prob[:, :8], (1.0 + g[0, 0, :, :8]) / 2)

@@ -55,20 +55,30 @@ def make_tiny_generator(folder: Path, name: str = "tiny-gen", metadata: bool = T
     folder.mkdir(parents=True, exist_ok=True)
     dirs = tiny_directions()
     extra = {
-        "latent_size": D, "image_size": [SIZE, SIZE], "output_range": [0.0, 1.0],
-        "latent_mean": np.linspace(-0.5, 0.5, D).tolist(), "directions": dirs.tolist(), "sigmas": SIGMAS,
+        "latent_size": D,
+        "image_size": [SIZE, SIZE],
+        "output_range": [0.0, 1.0],
+        "latent_mean": np.linspace(-0.5, 0.5, D).tolist(),
+        "directions": dirs.tolist(),
+        "sigmas": SIGMAS,
         "explained_variance": [0.5, 0.3, 0.2],
     }
     common = {
-        mm.KEY_PRODUCER: mm.PRODUCER, mm.KEY_NAME: name, mm.KEY_VERSION: "1",
-        mm.KEY_INPUT_SIZE: f"{SIZE},{SIZE}", mm.KEY_METRICS: json.dumps({"psnr": 99.0}),
+        mm.KEY_PRODUCER: mm.PRODUCER,
+        mm.KEY_NAME: name,
+        mm.KEY_VERSION: "1",
+        mm.KEY_INPUT_SIZE: f"{SIZE},{SIZE}",
+        mm.KEY_METRICS: json.dumps({"psnr": 99.0}),
     }
     shape = numpy_helper.from_array(np.array([-1, 3, SIZE, SIZE], np.int64), "shape")
     z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["N", D])
     img = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])
     dec = helper.make_graph([helper.make_node("Reshape", ["z", "shape"], ["image"])], "dec", [z], [img], [shape])
-    dec_meta = {**common, mm.KEY_KIND: mm.KIND_GENERATOR_DECODER,
-                mm.KEY_EXTRA: json.dumps({**extra, "encoder": f"{name}-encoder.onnx"})}
+    dec_meta = {
+        **common,
+        mm.KEY_KIND: mm.KIND_GENERATOR_DECODER,
+        mm.KEY_EXTRA: json.dumps({**extra, "encoder": f"{name}-encoder.onnx"}),
+    }
     path = _save(dec, folder / f"{name}-decoder.onnx", dec_meta if metadata else None)
     flat = numpy_helper.from_array(np.array([-1, D], np.int64), "flat")
     minus_one = numpy_helper.from_array(np.array(-1.0, np.float32), "minus_one")
@@ -76,12 +86,17 @@ def make_tiny_generator(folder: Path, name: str = "tiny-gen", metadata: bool = T
     x = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, SIZE, SIZE])
     mean = helper.make_tensor_value_info("mean", TensorProto.FLOAT, ["N", D])
     logvar = helper.make_tensor_value_info("logvar", TensorProto.FLOAT, ["N", D])
-    nodes = [helper.make_node("Reshape", ["image", "flat"], ["mean"]),
-             helper.make_node("Mul", ["mean", "zero"], ["z0"]),
-             helper.make_node("Add", ["z0", "minus_one"], ["logvar"])]
+    nodes = [
+        helper.make_node("Reshape", ["image", "flat"], ["mean"]),
+        helper.make_node("Mul", ["mean", "zero"], ["z0"]),
+        helper.make_node("Add", ["z0", "minus_one"], ["logvar"]),
+    ]
     enc = helper.make_graph(nodes, "enc", [x], [mean, logvar], [flat, minus_one, zero])
-    enc_meta = {**common, mm.KEY_KIND: mm.KIND_GENERATOR_ENCODER,
-                mm.KEY_EXTRA: json.dumps({**extra, "decoder": path.name})}
+    enc_meta = {
+        **common,
+        mm.KEY_KIND: mm.KIND_GENERATOR_ENCODER,
+        mm.KEY_EXTRA: json.dumps({**extra, "decoder": path.name}),
+    }
     _save(enc, folder / f"{name}-encoder.onnx", enc_meta if metadata else None)
     return path
 

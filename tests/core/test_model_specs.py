@@ -55,9 +55,7 @@ def test_seed_metadata_is_read(tmp_path: Path) -> None:
         ("anything1024l.onnx", "birefnet", "birefnet", "input-shape"),  # logits
     ],
 )
-def test_third_party_detection(
-    tmp_path: Path, filename: str, convention: str, family: str, source: str
-) -> None:
+def test_third_party_detection(tmp_path: Path, filename: str, convention: str, family: str, source: str) -> None:
     spec = load_spec(make_seg_model(tmp_path / filename, convention=convention))
     assert (spec.convention, spec.source) == (family, source)
     if family == "u2net":
@@ -121,9 +119,7 @@ def test_header_skips_weights_and_handles_legacy_inputs(tmp_path: Path) -> None:
         helper.make_node("ReduceMean", ["c"], ["m"], axes=[1], keepdims=1),
         helper.make_node("Sigmoid", ["m"], ["y"]),
     ]
-    graph = helper.make_graph(
-        nodes, "legacy", [x, wi], [y], initializer=[w]
-    )  # IR<4: weights listed as inputs
+    graph = helper.make_graph(nodes, "legacy", [x, wi], [y], initializer=[w])  # IR<4: weights listed as inputs
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
     model.ir_version = 6
     model.metadata_props.add(key="author", value="tests")

@@ -85,12 +85,8 @@ def make_corpus(folder: Path) -> list[Case]:
     la.putalpha(Image.fromarray(np.tile(np.linspace(0, 255, 64).astype(np.uint8), (48, 1))))
     la.save(add("grey_alpha.png", True), "PNG")
     frames = [Image.new("RGB", (64, 48), c) for c in ("red", "blue", "green")]
-    frames[0].save(
-        add("animated.gif", True, "first frame"), save_all=True, append_images=frames[1:], duration=80
-    )
-    frames[0].save(
-        add("animated.webp", True, "first frame"), save_all=True, append_images=frames[1:], duration=80
-    )
+    frames[0].save(add("animated.gif", True, "first frame"), save_all=True, append_images=frames[1:], duration=80)
+    frames[0].save(add("animated.webp", True, "first frame"), save_all=True, append_images=frames[1:], duration=80)
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 CW on display
     Image.fromarray(photo(20, 40)).save(add("exif_rotated.jpg", True), "JPEG", exif=exif.tobytes())

@@ -196,8 +196,10 @@ def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0) -> P
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, size, size])
     guidance = helper.make_tensor_value_info("guidance", TensorProto.FLOAT, ["N", 3, size, size])
     out = helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, size, size])
-    inits = [numpy_helper.from_array(np.array(v, np.int64), n) for n, v in
-             (("s0", [0]), ("s1", [1]), ("s2", [2]), ("s3", [3]), ("ax", [1]))]
+    inits = [
+        numpy_helper.from_array(np.array(v, np.int64), n)
+        for n, v in (("s0", [0]), ("s1", [1]), ("s2", [2]), ("s3", [3]), ("ax", [1]))
+    ]
     one = numpy_helper.from_array(np.array(1.0, np.float32), "one")
     nodes = [
         helper.make_node("Slice", ["guidance", "s0", "s1", "ax"], ["pos"]),
@@ -210,8 +212,12 @@ def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0) -> P
     graph = helper.make_graph(nodes, "clicks", [image, guidance], [out], [*inits, one])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     meta = {
-        mm.KEY_PRODUCER: mm.PRODUCER, mm.KEY_KIND: mm.KIND_CLICKS, mm.KEY_NAME: "tiny-clicks",
-        mm.KEY_INPUT_SIZE: f"{size},{size}", mm.KEY_MEAN: "0.5,0.5,0.5", mm.KEY_STD: "0.5,0.5,0.5",
+        mm.KEY_PRODUCER: mm.PRODUCER,
+        mm.KEY_KIND: mm.KIND_CLICKS,
+        mm.KEY_NAME: "tiny-clicks",
+        mm.KEY_INPUT_SIZE: f"{size},{size}",
+        mm.KEY_MEAN: "0.5,0.5,0.5",
+        mm.KEY_STD: "0.5,0.5,0.5",
         mm.KEY_EXTRA: json.dumps({"click_radius": radius, "zoom_expansion": 1.4, "zoom_min_crop": 0.2}),
     }
     return _save(model, path, meta)

@@ -8,8 +8,7 @@ from training.data.augment import AugmentConfig, augment_pair, object_affine, ra
 from training.data.folder import list_pairs, load_decoded
 from training.data.seg_dataset import SegTrainSet
 
-NO_COLOUR = AugmentConfig(brightness=0, contrast=0, saturation=0, hue_deg=0, composite_prob=0,
-                          grey_prob=0, blur_prob=0)
+NO_COLOUR = AugmentConfig(brightness=0, contrast=0, saturation=0, hue_deg=0, composite_prob=0, grey_prob=0, blur_prob=0)
 
 
 def _pattern(size: int = 96, seed: int = 0):

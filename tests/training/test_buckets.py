@@ -41,8 +41,9 @@ def test_rectangular_crop_of_a_whole_photo_is_not_squashed():
     mask = np.zeros((60, 120), np.uint8)
     cv2.circle(mask, (60, 30), 20, 255, -1)
     image[..., 0] = mask
-    cfg = NO_COLOUR.__class__(**{**NO_COLOUR.__dict__, "min_scale": 1.0, "max_aspect": 1.0,
-                                 "max_rotate_deg": 0.0, "flip_prob": 0.0})
+    cfg = NO_COLOUR.__class__(
+        **{**NO_COLOUR.__dict__, "min_scale": 1.0, "max_aspect": 1.0, "max_rotate_deg": 0.0, "flip_prob": 0.0}
+    )
     _, msk = augment_pair(np.random.default_rng(0), image, mask, (30, 60), cfg)
     ys, xs = np.nonzero(msk >= 128)
     height, width = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
@@ -105,8 +106,16 @@ def test_keep_aspect_training_feeds_each_photo_at_its_own_shape(tmp_path, cache_
     torch.manual_seed(0)
     model = SegNet(PRESETS["xs"])
     task = SegTask(train_set, data, parse_schedule("32:2"), eval_size=32, side_weight=0.4)
-    cfg = TrainConfig(out=str(tmp_path / "run"), epochs=2, batch_size=4, lr=3e-3, warmup_steps=1,
-                      num_workers=0, threads=1, checkpoint_minutes=100)
+    cfg = TrainConfig(
+        out=str(tmp_path / "run"),
+        epochs=2,
+        batch_size=4,
+        lr=3e-3,
+        warmup_steps=1,
+        num_workers=0,
+        threads=1,
+        checkpoint_minutes=100,
+    )
     trainer = Trainer(model, "segnet", PRESETS["xs"].to_dict(), task, train_set, cfg)
     assert isinstance(trainer.sampler, BucketedEpochSampler)
     shapes = []

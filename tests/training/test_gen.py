@@ -59,8 +59,27 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     mp = pytest.MonkeyPatch()
     mp.setenv("SEED_CACHE", str(root / "cache"))
     try:
-        code = gen_main(["train", "--data", str(data), "--out", str(root / "run"), "--preset", "tiny",
-                         "--size", "32", "--epochs", "2", "--batch-size", "4", "--warmup", "2", "--threads", "1"])
+        code = gen_main(
+            [
+                "train",
+                "--data",
+                str(data),
+                "--out",
+                str(root / "run"),
+                "--preset",
+                "tiny",
+                "--size",
+                "32",
+                "--epochs",
+                "2",
+                "--batch-size",
+                "4",
+                "--warmup",
+                "2",
+                "--threads",
+                "1",
+            ]
+        )
     finally:
         mp.undo()
     assert code == 0
@@ -119,8 +138,19 @@ def test_training_smoke_writes_checkpoint_and_metrics(trained: Path) -> None:
 
 def test_export_parity_metadata_and_app_round_trip(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "models" / "tiny-vae"
-    code = gen_main(["export", "--ckpt", str(trained / "last.pt"), "--out", str(out), "--k", "4",
-                     "--figures", str(tmp_path / "fig")])
+    code = gen_main(
+        [
+            "export",
+            "--ckpt",
+            str(trained / "last.pt"),
+            "--out",
+            str(out),
+            "--k",
+            "4",
+            "--figures",
+            str(tmp_path / "fig"),
+        ]
+    )
     assert code == 0  # parity below tolerance
     dec, enc = out.with_name("tiny-vae-decoder.onnx"), out.with_name("tiny-vae-encoder.onnx")
     props = {p.key: p.value for p in onnx.load(str(dec)).metadata_props}
@@ -146,8 +176,22 @@ def test_export_parity_metadata_and_app_round_trip(trained: Path, tmp_path: Path
 
 def test_sample_command(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "models" / "s"
-    assert gen_main(["export", "--ckpt", str(trained / "last.pt"), "--out", str(out), "--k", "2",
-                     "--figures", str(tmp_path / "fig")]) == 0
+    assert (
+        gen_main(
+            [
+                "export",
+                "--ckpt",
+                str(trained / "last.pt"),
+                "--out",
+                str(out),
+                "--k",
+                "2",
+                "--figures",
+                str(tmp_path / "fig"),
+            ]
+        )
+        == 0
+    )
     assert gen_main(["sample", "--model", str(out), "--n", "9", "--out", str(tmp_path / "grid.png")]) == 0
     assert Image.open(tmp_path / "grid.png").size == (3 * 34 + 2, 3 * 34 + 2)
 
@@ -179,7 +223,26 @@ def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     images, stems = load_emoji(data, 64, limit=24)
     assert images.shape == (24, 64, 64, 3) and images.dtype == np.uint8 and len(stems) == 24
     assert images[:, 0, 0].mean() > 200  # corners are the white background
-    code = gen_main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--preset", "tiny",
-                     "--limit", "24", "--epochs", "1", "--max-steps", "3", "--batch-size", "4", "--threads", "1"])
+    code = gen_main(
+        [
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "run"),
+            "--preset",
+            "tiny",
+            "--limit",
+            "24",
+            "--epochs",
+            "1",
+            "--max-steps",
+            "3",
+            "--batch-size",
+            "4",
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0 and (tmp_path / "run" / "last.pt").is_file()
     assert time.time() - t < 60

@@ -58,8 +58,11 @@ def test_exported_metrics_belong_to_the_exported_weights():
     """A file's metadata must carry the evaluation of its own weights, not the run's best epoch."""
     from training.export import checkpoint_metrics
 
-    history = [{"epoch": 1, "step": 10, "mae": 0.20}, {"epoch": 2, "step": 20, "mae": 0.15},
-               {"epoch": 3, "step": 30, "mae": 0.18}]
+    history = [
+        {"epoch": 1, "step": 10, "mae": 0.20},
+        {"epoch": 2, "step": 20, "mae": 0.15},
+        {"epoch": 3, "step": 30, "mae": 0.18},
+    ]
     assert checkpoint_metrics({"step": 30, "history": history})["mae"] == 0.18  # last, not best
     mid = checkpoint_metrics({"step": 25, "history": history})  # saved between evaluations
     assert mid["mae"] == 0.15 and mid["measured_at_step"] == 20

@@ -27,8 +27,17 @@ def _trainer(tiny_dataset, out, max_steps, epochs=4, lr=3e-3):
     torch.manual_seed(0)  # same initial weights in every trainer of a test
     model = SegNet(PRESETS["xs"])
     task = SegTask(train_set, data, parse_schedule(f"48:{epochs}"), eval_size=48, side_weight=0.4)
-    cfg = TrainConfig(out=str(out), epochs=epochs, batch_size=4, lr=lr, warmup_steps=2, num_workers=0,
-                      max_steps=max_steps, threads=1, checkpoint_minutes=100)
+    cfg = TrainConfig(
+        out=str(out),
+        epochs=epochs,
+        batch_size=4,
+        lr=lr,
+        warmup_steps=2,
+        num_workers=0,
+        max_steps=max_steps,
+        threads=1,
+        checkpoint_minutes=100,
+    )
     return Trainer(model, "segnet", PRESETS["xs"].to_dict(), task, train_set, cfg)
 
 
@@ -62,11 +71,14 @@ def test_checkpoint_rebuilds_the_model_and_exports(tiny_dataset, cache_dir, tmp_
     trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=4, epochs=1)
     trainer.train()
     ckpt = load_checkpoint(tmp_path / "run" / "last.pt")
-    assert ckpt["model_config"]["widths"] == list(PRESETS["xs"].widths) or tuple(
-        ckpt["model_config"]["widths"]) == PRESETS["xs"].widths
+    assert (
+        ckpt["model_config"]["widths"] == list(PRESETS["xs"].widths)
+        or tuple(ckpt["model_config"]["widths"]) == PRESETS["xs"].widths
+    )
     out = tmp_path / "seg.onnx"
-    code = training_main(["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(out),
-                          "--size", "64"])
+    code = training_main(
+        ["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(out), "--size", "64"]
+    )
     assert code == 0 and out.is_file()  # exit 0 means parity < 1e-4
 
     from desktop_app.core.models import load_spec
@@ -83,8 +95,22 @@ def test_checkpoint_rebuilds_the_model_and_exports(tiny_dataset, cache_dir, tmp_
     assert alpha.min() >= 0.0 and alpha.max() <= 1.0
 
     squashed = tmp_path / "seg-stretch.onnx"
-    assert training_main(["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(squashed),
-                          "--size", "64", "--stretch"]) == 0
+    assert (
+        training_main(
+            [
+                "seg",
+                "export",
+                "--ckpt",
+                str(tmp_path / "run" / "last.pt"),
+                "--out",
+                str(squashed),
+                "--size",
+                "64",
+                "--stretch",
+            ]
+        )
+        == 0
+    )
     assert load_spec(squashed).resize == "stretch"
     assert Segmenter(squashed).preprocess(rgb).shape == (1, 3, 64, 64)
 
@@ -93,8 +119,12 @@ def test_rembg_compatible_export_is_320_batch1(tiny_dataset, cache_dir, tmp_path
     trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=1, epochs=1)
     trainer.train()
     out = tmp_path / "u2net_custom.onnx"
-    assert training_main(["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(out),
-                          "--rembg-compatible"]) == 0
+    assert (
+        training_main(
+            ["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(out), "--rembg-compatible"]
+        )
+        == 0
+    )
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
@@ -106,10 +136,36 @@ def test_rembg_compatible_export_is_320_batch1(tiny_dataset, cache_dir, tmp_path
 @pytest.mark.slow
 def test_ddp_two_processes(tiny_dataset, cache_dir, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SEED_CACHE": str(cache_dir)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "training", "seg", "train", "--data", str(tiny_dataset), "--val", str(tiny_dataset),
-           "--out", str(tmp_path / "ddp"), "--preset", "xs", "--schedule", "48:1", "--batch-size", "2",
-           "--workers", "0", "--max-steps", "3", "--threads", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "training",
+        "seg",
+        "train",
+        "--data",
+        str(tiny_dataset),
+        "--val",
+        str(tiny_dataset),
+        "--out",
+        str(tmp_path / "ddp"),
+        "--preset",
+        "xs",
+        "--schedule",
+        "48:1",
+        "--batch-size",
+        "2",
+        "--workers",
+        "0",
+        "--max-steps",
+        "3",
+        "--threads",
+        "1",
+    ]
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     ckpt = load_checkpoint(tmp_path / "ddp" / "last.pt")

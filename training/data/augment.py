@@ -40,9 +40,7 @@ def _hw(out: Size) -> tuple[int, int]:
     return (out, out) if isinstance(out, int) else (int(out[0]), int(out[1]))
 
 
-def random_affine(
-    rng: np.random.Generator, h: int, w: int, out: Size, cfg: AugmentConfig
-) -> np.ndarray:
+def random_affine(rng: np.random.Generator, h: int, w: int, out: Size, cfg: AugmentConfig) -> np.ndarray:
     """A 2x3 matrix mapping source pixels to a random resized crop of shape ``out``.
 
     The crop's aspect is the output's aspect times a random factor in
@@ -61,7 +59,10 @@ def random_affine(
 
 
 def object_affine(
-    rng: np.random.Generator, mask: np.ndarray, out: int, cfg: AugmentConfig,
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    out: int,
+    cfg: AugmentConfig,
     expansion: tuple[float, float] = (1.2, 1.8),
 ) -> np.ndarray | None:
     """A 2x3 matrix for a square crop around the object (mask >= 128), as the app's zoom-in sees it.

@@ -21,13 +21,22 @@ class ClickTrainSet(Dataset):
     automatic mask (``perturb_prob``), whose largest error gets the first click.
     """
 
-    def __init__(self, data: DecodedSet, size: int = 256, seed: int = 0, radius: float = 4.0,
-                 component_prob: float = 0.4, perturb_prob: float = 0.3, object_crop_prob: float = 0.0):
+    def __init__(
+        self,
+        data: DecodedSet,
+        size: int = 256,
+        seed: int = 0,
+        radius: float = 4.0,
+        component_prob: float = 0.4,
+        perturb_prob: float = 0.3,
+        object_crop_prob: float = 0.0,
+    ):
         """``object_crop_prob``: share of samples cropped around the object (zoom-in scale)."""
         self.data, self.size, self.seed, self.epoch, self.radius = data, size, seed, 0, radius
         self.component_prob, self.perturb_prob = component_prob, perturb_prob
-        self.augment = AugmentConfig(min_scale=0.5, composite_prob=0.1, max_rotate_deg=8,
-                                     object_crop_prob=object_crop_prob)
+        self.augment = AugmentConfig(
+            min_scale=0.5, composite_prob=0.1, max_rotate_deg=8, object_crop_prob=object_crop_prob
+        )
 
     def __len__(self) -> int:
         return len(self.data)

@@ -95,9 +95,7 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("SEED_CACHE", "runs/cache"))
 
 
-def load_decoded(
-    root: str | Path, cache_dir: Path | None = None, max_side: int = 0, limit: int = 0
-) -> DecodedSet:
+def load_decoded(root: str | Path, cache_dir: Path | None = None, max_side: int = 0, limit: int = 0) -> DecodedSet:
     """Decode a folder dataset once and memory-map it afterwards.
 
     ``max_side`` > 0 downsizes larger images (INTER_AREA) so the cache stays small;

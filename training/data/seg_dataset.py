@@ -41,8 +41,14 @@ class SegTrainSet(Dataset):
     resizing); worker processes are started per epoch so they see the new values.
     """
 
-    def __init__(self, data: DecodedSet, size: int = 256, seed: int = 0, augment: AugmentConfig | None = None,
-                 keep_aspect: bool = False):
+    def __init__(
+        self,
+        data: DecodedSet,
+        size: int = 256,
+        seed: int = 0,
+        augment: AugmentConfig | None = None,
+        keep_aspect: bool = False,
+    ):
         self.data, self.size, self.seed, self.epoch = data, size, seed, 0
         self.keep_aspect = keep_aspect
         self.augment = augment or (AugmentConfig(max_aspect=KEEP_ASPECT_JITTER) if keep_aspect else AugmentConfig())
