@@ -28,6 +28,7 @@ from desktop_app.core.models import (
 from desktop_app.core.onnx_inspect import read_header
 from desktop_app.core.options import RemoveOptions, parse_background
 from desktop_app.core.pipeline import remove_background
+from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
 SUBCOMMANDS = ("remove", "models", "info")
@@ -70,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rm.add_argument("--mask-only", action="store_true", help="write the grey mask instead of a cut-out")
     rm.add_argument("--refine", action="store_true", help="snap mask edges to the photo (guided filter)")
+    rm.add_argument(
+        "--second-pass",
+        action="store_true",
+        help="re-predict the subject with the click model (better edges and fewer holes, ~2x time)",
+    )
     rm.add_argument("--threshold", type=_fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
     rm.add_argument("--crop", action="store_true", help="crop to the subject with a margin")
     rm.add_argument("--margin", type=float, default=0.03, help="crop margin, fraction of the subject size")
@@ -100,7 +106,7 @@ def _resolve_model(arg: str | None) -> Path:
 def _options(args: argparse.Namespace, model: Path, fmt: str) -> RemoveOptions:
     return RemoveOptions(
         model_path=model, convention=args.convention, background=args.bg, refine=args.refine,
-        threshold=args.threshold, crop=args.crop, crop_margin=args.margin, format=fmt,
+        second_pass=args.second_pass, threshold=args.threshold, crop=args.crop, crop_margin=args.margin, format=fmt,
         mask_only=args.mask_only, overwrite=args.overwrite, name_pattern=args.name_pattern,
         foreground_estimation=not args.no_fg_estimation, quality=args.quality,
         max_pixels=int(args.max_megapixels * 1e6),
@@ -135,6 +141,8 @@ def cmd_remove(args: argparse.Namespace) -> int:
         model = _resolve_model(args.model)
         options = _options(args, model, fmt or "png")
         segmenter = Segmenter(model, spec_override=args.convention)
+        if options.second_pass:
+            default_clicker()  # no click model is a usage error, reported before any work
     except ModelError as exc:
         _err(str(exc))
         return EXIT_USAGE

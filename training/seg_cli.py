@@ -31,6 +31,13 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--no-baseline", action="store_true", help="skip the GrabCut baseline")
     p.add_argument("--worst", metavar="PNG", help="save a grid of the 6 worst images (photo, truth, ours)")
+    p.add_argument(
+        "--second-pass",
+        nargs="?",
+        const="default",
+        metavar="CLICK_MODEL",
+        help="also run the app's second pass through a click model (default: the embedded one)",
+    )
 
 
 def add_export_args(p: argparse.ArgumentParser) -> None:
@@ -66,13 +73,28 @@ def _network_ms(segmenter, size_hw, repeats: int = 20) -> float:
 
 
 def evaluate_model(
-    model_path: str | None, data: str, limit: int = 0, baseline: bool = True, worst_png: str | None = None
+    model_path: str | None,
+    data: str,
+    limit: int = 0,
+    baseline: bool = True,
+    worst_png: str | None = None,
+    second_pass_model: str | None = None,
 ) -> dict:
+    """Metrics of the app's own removal path on ``data``; ``second_pass_model`` ("default" or
+    a click-model file) adds the click model's second pass (``RemoveOptions.second_pass``)."""
+    from desktop_app.core.clicks import ClickSegmenter
     from desktop_app.core.models import default_model_path
+    from desktop_app.core.options import RemoveOptions
+    from desktop_app.core.pipeline import predict_alpha
+    from desktop_app.core.second_pass import default_clicker
     from desktop_app.core.segment import Segmenter
 
     path = Path(model_path) if model_path else default_model_path()
     segmenter = Segmenter(path)
+    clicker = None
+    if second_pass_model:
+        clicker = default_clicker() if second_pass_model == "default" else ClickSegmenter(second_pass_model)
+    options = RemoveOptions(second_pass=clicker is not None)
     pairs = list_pairs(data)[: limit or None]
     ours, base = SalientMetrics(), SalientMetrics()
     t_model = t_base = 0.0
@@ -80,7 +102,7 @@ def evaluate_model(
     for img_path, mask_path in pairs:
         rgb, gt = read_rgb(img_path), read_mask(mask_path).astype(np.float32) / 255.0
         t = time.perf_counter()
-        alpha = segmenter.predict(rgb)
+        alpha = predict_alpha(segmenter, rgb, options, clicker)
         t_model += time.perf_counter() - t
         ours.add(alpha, gt)
         if worst_png:
@@ -100,6 +122,8 @@ def evaluate_model(
         "size_mb": path.stat().st_size / 1e6,
         "provider": segmenter.provider,
     }
+    if clicker is not None:
+        result["second_pass"] = getattr(clicker, "model_path", "click model")
     if worst_png:
         save_worst(per_image, data, worst_png)
     if baseline:
@@ -124,13 +148,14 @@ def save_worst(per_image: list, data: str, path: str, count: int = 6) -> None:
 
 
 def print_table(r: dict, out=sys.stdout) -> None:
-    rows = [("ours: " + Path(r["model"]).name, r)]
+    name = Path(r["model"]).name + (" + 2nd pass " + Path(r["second_pass"]).name if "second_pass" in r else "")
+    rows = [("ours: " + name, r)]
     if "baseline" in r:
         rows.append(("baseline: " + r["baseline"]["name"], r["baseline"]))
-    print(f"{'method':42s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
+    print(f"{'method':56s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
     for name, m in rows:
         print(
-            f"{name:42s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
+            f"{name:56s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
             f"{m['boundary_f']:7.4f} {m['images_per_s']:7.1f}",
             file=out,
         )
@@ -142,7 +167,14 @@ def print_table(r: dict, out=sys.stdout) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    result = evaluate_model(args.model, args.data, args.limit, baseline=not args.no_baseline, worst_png=args.worst)
+    result = evaluate_model(
+        args.model,
+        args.data,
+        args.limit,
+        baseline=not args.no_baseline,
+        worst_png=args.worst,
+        second_pass_model=args.second_pass,
+    )
     print_table(result)
     if args.json:
         print(json.dumps(result))

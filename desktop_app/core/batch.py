@@ -35,7 +35,8 @@ from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import SeedStudioError
 from desktop_app.core.imageio import encode_image, load_image, remove_stale_temps, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
-from desktop_app.core.pipeline import model_input, render
+from desktop_app.core.pipeline import model_input, predict_alpha, render
+from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", "BatchItem", "BatchReport",
@@ -154,6 +155,7 @@ def run_batch(
 
             options = options.with_changes(model_path=default_model_path())
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
+    clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
     if options.foreground_estimation and not options.mask_only:
         prewarm_foreground()
     pairs = collect_inputs(inputs, exclude=out_dir)
@@ -242,7 +244,7 @@ def run_batch(
                 it.warnings.extend(loaded.warnings)
                 t0 = time.perf_counter()
                 try:
-                    alpha = segmenter.predict(model_input(loaded), refine=options.refine, threshold=options.threshold)
+                    alpha = predict_alpha(segmenter, model_input(loaded), options, clicker)
                 except Exception as exc2:
                     it.status, it.reason = FAILED, _reason(exc2, "inference failed")
                     it.seconds += time.perf_counter() - t0

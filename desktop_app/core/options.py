@@ -90,6 +90,7 @@ class RemoveOptions:
     convention: str | None = None
     background: Background = field(default_factory=Background)
     refine: bool = False
+    second_pass: bool = False  # re-predict the subject with the click model (core/second_pass.py)
     threshold: float | None = None
     crop: bool = False
     crop_margin: float = 0.03

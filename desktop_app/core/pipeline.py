@@ -13,8 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core import compose
+from desktop_app.core.clicks import ClickPredictor
 from desktop_app.core.imageio import LoadedImage, load_image
 from desktop_app.core.options import Background, RemoveOptions
+from desktop_app.core.refine import hard_threshold
+from desktop_app.core.second_pass import default_clicker, second_pass
 from desktop_app.core.segment import Segmenter
 
 
@@ -88,9 +91,24 @@ def render(
     return Rendered(compose.composite(colour, alpha, layer), alpha, bbox, warnings)
 
 
+def predict_alpha(
+    segmenter: Segmenter, rgb: np.ndarray, options: RemoveOptions, clicker: ClickPredictor | None = None
+) -> np.ndarray:
+    """The alpha matte the options ask for: the model, its optional second pass, refinement, threshold.
+
+    ``clicker`` runs the second pass (default: the embedded click model, loaded per call;
+    a batch passes one in). The threshold comes last so it cuts the final mask.
+    """
+    if not options.second_pass:
+        return segmenter.predict(rgb, refine=options.refine, threshold=options.threshold)
+    alpha = segmenter.predict(rgb, refine=options.refine)
+    alpha = second_pass(clicker or default_clicker(), rgb, alpha, refine=options.refine)
+    return alpha if options.threshold is None else hard_threshold(alpha, options.threshold)
+
+
 def remove_background(loaded: LoadedImage, segmenter: Segmenter, options: RemoveOptions) -> Rendered:
     """Predict and render one loaded photo (convenience for the GUI and the stdin CLI)."""
-    alpha = segmenter.predict(model_input(loaded), refine=options.refine, threshold=options.threshold)
+    alpha = predict_alpha(segmenter, model_input(loaded), options)
     out = render(loaded.rgb, alpha, options, source_alpha=loaded.alpha)
     out.warnings[:0] = loaded.warnings
     return out

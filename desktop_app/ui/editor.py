@@ -91,11 +91,14 @@ class EditorController(QObject):
         return self.photo.loaded.rgb if self.photo is not None else None
 
     # -- background removal ----------------------------------------------------------------
-    def remove_background(self, model_path: Path, convention: str | None = None) -> int | None:
+    def remove_background(
+        self, model_path: Path, convention: str | None = None, second_pass: bool = False
+    ) -> int | None:
         if self.photo is None:
             self.error.emit("Nothing to do", "Open a photo first.")
             return None
-        req = jobs.RemoveRequest(self.photo_id, model_input(self.photo.loaded), Path(model_path), convention)
+        rgb = model_input(self.photo.loaded)
+        req = jobs.RemoveRequest(self.photo_id, rgb, Path(model_path), convention, second_pass)
         self.status.emit(f"Removing background with {Path(model_path).stem}…")
         return self.remover.submit(req)
 

@@ -23,6 +23,7 @@ from desktop_app.core.mask_edit import Adjustments, adjustment_change, to_uint8_
 from desktop_app.core.models import ModelSpec, load_spec
 from desktop_app.core.options import Background, RemoveOptions
 from desktop_app.core.pipeline import render
+from desktop_app.core.second_pass import default_clicker, second_pass
 from desktop_app.core.segment import Segmenter
 from desktop_app.ui.qimage import build_pyramid
 from desktop_app.ui.workers import CancelToken
@@ -72,6 +73,7 @@ class RemoveRequest:
     rgb: np.ndarray  # what the network sees (see pipeline.model_input)
     model_path: Path
     convention: str | None = None
+    second_pass: bool = False  # re-predict the subject with the click model (core/second_pass.py)
 
 
 @dataclass
@@ -101,6 +103,9 @@ def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
         raise ModelError(f"{req.model_path}: inference failed: {exc}") from exc
     token.raise_if_cancelled()
     alpha = seg.postprocess(raw, req.rgb.shape[:2])
+    if req.second_pass:
+        alpha = second_pass(default_clicker(), req.rgb, alpha)
+        token.raise_if_cancelled()
     mask = to_uint8_mask(alpha)
     return RemoveResult(req.photo_id, mask, time.perf_counter() - t0, seg.spec.name, seg.provider, seg.describe())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -115,10 +116,13 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.model_chooser = ModelChooser()
         self.remove_button = QPushButton("Remove background")
         self.remove_button.setDefault(True)
+        self.second_pass = QCheckBox("Second pass (click model)")
+        self.second_pass.setToolTip("Re-predict the subject with the click model: better edges, fewer holes, ~2x time")
         model_box = QWidget()
         mlay = QVBoxLayout(model_box)
         mlay.setContentsMargins(0, 0, 0, 0)
         mlay.addWidget(self.model_chooser)
+        mlay.addWidget(self.second_pass)
         mlay.addWidget(self.remove_button)
         self.brush_panel = BrushPanel(self.tool_actions.actions())
         self.mask_panel = MaskPanel()
@@ -354,7 +358,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         if path is None:
             self.show_error("No model", "No segmentation model is available. Use Model ▸ Add model… to choose one.")
             return None
-        return self.editor.remove_background(path)
+        return self.editor.remove_background(path, second_pass=self.second_pass.isChecked())
 
     # -- messages ----------------------------------------------------------------------------
     def show_error(self, title: str, message: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers.corpus import photo, tree_hashes
+from helpers.tiny_models import make_click_model
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -313,3 +314,18 @@ def test_queue_again_with_overwrite_redoes_done_rows(qtbot, make_page, tmp_path:
     outcome = run_and_wait(qtbot, page)
     assert outcome.processed == 1 and (out / "a.png").stat().st_mtime_ns != stamp
     assert json.loads((out / REPORT_NAME).read_text())["options"]["overwrite"] is True
+
+
+def test_second_pass_checkbox_reaches_the_batch_and_is_remembered(qtbot, make_page, models_env, tmp_path: Path) -> None:
+    make_click_model(models_env / "tiny-clicks.onnx", size=32, radius=2.0)
+    src, out = tmp_path / "in", tmp_path / "out"
+    save(src / "a.png")
+    page = make_page()
+    page.options_panel.second_pass.setChecked(True)
+    assert page.options_panel.options().second_pass is True
+    page.options_panel.set_output_dir(out)
+    add_and_wait(qtbot, page, [src])
+    run_and_wait(qtbot, page)
+    report = json.loads((out / REPORT_NAME).read_text())
+    assert report["options"]["second_pass"] is True and report["counts"]["done"] == 1
+    assert make_page().options_panel.second_pass.isChecked()  # restored from the settings

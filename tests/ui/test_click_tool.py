@@ -91,3 +91,29 @@ def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindo
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
     assert window.click_controller.clicks == []
     np.testing.assert_array_equal(window.editor.mask, kept)
+
+
+def test_second_pass_checkbox_runs_removal_through_the_click_model(qtbot, window: MainWindow, tmp_path):
+    _open(qtbot, window, tmp_path)
+    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
+        window.remove_background()
+    plain = window.editor.mask.copy()
+    window.second_pass.setChecked(True)
+    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
+        window.remove_background()
+    twice = window.editor.mask
+    # the revealing model returns max(click disk, previous mask): the subject survives the pass
+    assert twice[30, 20] == 255 and twice[5, 90] == 0
+    a, b = twice >= 128, plain >= 128  # edges are resampled through the 32 px model: compare shapes
+    assert (a & b).sum() / (a | b).sum() > 0.9
+    assert window.editor.last_removal.seconds > 0
+
+
+def test_second_pass_without_a_click_model_reports_it(qtbot, models_env: Path, tmp_path):
+    make_seg_model(models_env / "tiny-red.onnx", fn="red")
+    win = show_main_window(qtbot)
+    _open(qtbot, win, tmp_path)
+    win.second_pass.setChecked(True)
+    win.remove_background()
+    qtbot.waitUntil(lambda: any("click model" in message for _, message in win.errors), timeout=WAIT)
+    assert win.editor.mask is None
