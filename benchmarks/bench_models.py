@@ -2,7 +2,8 @@
 
 * Segmentation (target 60 ms per image): the network run at the size the app feeds it for a
   3:2 photo (keep-aspect), and in the same run at the squashed square the model used before,
-  as the baseline; plus ``Segmenter.predict`` end to end on a 12 MP photo.
+  as the baseline; plus ``Segmenter.predict`` end to end on a 12 MP photo, alone and with the
+  click model's optional second pass.
 * Clicks (target 100 ms per click): ``ClickSegmenter.predict`` for a sequence of clicks with
   the previous mask fed back, as the editor does, on a Berkeley-sized photo and on a 24 MP
   one (the zoom-in crop should make them cost the same); single pass as the baseline.
@@ -27,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_app.core.clicks import Click, ClickSegmenter, find_click_model
 from desktop_app.core.models import default_model_path
+from desktop_app.core.options import RemoveOptions
+from desktop_app.core.pipeline import predict_alpha
 from desktop_app.core.segment import Segmenter
 
 SEG_TARGET_MS = 60.0
@@ -72,6 +75,12 @@ def bench_segmentation(repeats: int) -> list[dict]:
     big = photo(3000, 4000)
     end_to_end = median_ms(lambda: seg.predict(big), max(3, repeats // 4))
     rows.append({"what": "seg predict, 12 MP photo end to end", "ms": end_to_end, "target_ms": None})
+    click_path = find_click_model()
+    if click_path is not None:  # the optional second pass (docs/decisions.md #8), same photo
+        clicker = ClickSegmenter(click_path)
+        options = RemoveOptions(second_pass=True)
+        ms = median_ms(lambda: predict_alpha(seg, big, options, clicker), max(3, repeats // 4))
+        rows.append({"what": "seg predict + second pass, 12 MP photo end to end", "ms": ms, "target_ms": None})
     return rows
 
 
