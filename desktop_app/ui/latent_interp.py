@@ -11,7 +11,8 @@ import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QGroupBox, QLabel, QPushButton, QSpinBox, QWidget
 
-from desktop_app.core.generator import LatentPoint, LatentSpace, interpolate
+from desktop_app.core.generator import LatentSpace
+from desktop_app.core.latent_points import LatentPoint, interpolate
 from desktop_app.ui.latent_widgets import ThumbStrip
 
 

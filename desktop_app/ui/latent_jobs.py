@@ -19,11 +19,11 @@ from desktop_app.core.generator import (
     Generator,
     MissingGeneratorMetadata,
     cut_out,
-    interpolate,
     save_frames,
     upscale,
 )
 from desktop_app.core.imageio import load_image, save_image_atomic
+from desktop_app.core.latent_points import interpolate
 from desktop_app.ui.workers import CancelToken
 
 # -- render ------------------------------------------------------------------------------------

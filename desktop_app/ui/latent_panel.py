@@ -1,6 +1,6 @@
 """The latent panel: explore a generator live with direction sliders, seeds and interpolation.
 
-State is one :class:`~desktop_app.core.generator.LatentPoint` (a base point plus slider values
+State is one :class:`~desktop_app.core.latent_points.LatentPoint` (a base point plus slider values
 in sigmas); every change asks the render worker for the image of ``point.z(space)``. The render
 worker is a persistent newest-wins :class:`LatestWinsWorker`: dragging submits a frame per
 mouse move, and whatever the decoder has not started yet is simply replaced, so the picture
@@ -18,8 +18,6 @@ import numpy as np
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,16 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.errors import SeedStudioError
-from desktop_app.core.generator import (
-    Generator,
-    LatentPoint,
-    default_generator_path,
-    load_point,
-    save_point,
-)
+from desktop_app.core.generator import Generator, default_generator_path
+from desktop_app.core.latent_points import LatentPoint, load_point, save_point
 from desktop_app.ui import latent_jobs as jobs
 from desktop_app.ui.latent_dialogs import LatentDialogsMixin
 from desktop_app.ui.latent_interp import InterpolationBox
+from desktop_app.ui.latent_seed_row import SeedRow
 from desktop_app.ui.latent_sliders import DirectionSliders
 from desktop_app.ui.latent_widgets import LatentImage, MessageBar, ThumbStrip
 from desktop_app.ui.settings import make_settings, read_list
@@ -106,39 +100,16 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.crisp = QCheckBox("Crisp pixels")
         self.save_point_button = QPushButton("Save point…")
         self.load_point_button = QPushButton("Load point…")
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 2**31 - 1)
-        self.seed_box.setToolTip("The same seed and temperature always give the same image")
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(0.0, 3.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(1.0)
-        self.temperature.setPrefix("T ")
-        self.temperature.setToolTip("Temperature: scales the random draw (lower = closer to typical)")
-        self.prior_box = QComboBox()
-        self.prior_box.addItems(["data fit", "N(0, I)"])
-        self.prior_box.setToolTip(
-            "Draw from the fit to the encoded training images (a Gaussian mixture when the "
-            "model has one: looks like the data), or from the VAE's own prior N(0, I)"
-        )
-        self.random_button = QPushButton("Randomize")
-        self.mean_button = QPushButton("Mean")
-        self.mean_button.setToolTip("The centre of the training data in latent space")
+        self.seeds = SeedRow()
+        # the row's widgets, named on the panel as well (tests and shortcuts reach them here)
+        self.seed_box, self.temperature = self.seeds.seed_box, self.seeds.temperature
+        self.prior_box = self.seeds.prior_box
+        self.random_button, self.mean_button = self.seeds.random_button, self.seeds.mean_button
         self.history = ThumbStrip(48, HISTORY, captions=False)
         self.history.setToolTip("Recent images: click one to go back to it")
         self.sliders = DirectionSliders()
         self.interp = InterpolationBox()
 
-        seed_row = QHBoxLayout()
-        for w in (
-            QLabel("Seed"),
-            self.seed_box,
-            self.temperature,
-            self.prior_box,
-            self.random_button,
-            self.mean_button,
-        ):
-            seed_row.addWidget(w)
         file_row = QGridLayout()
         for i, w in enumerate(
             (
@@ -157,7 +128,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         row.addWidget(self.timing, 1)
         row.addWidget(self.crisp)
         left.addLayout(row)
-        left.addLayout(seed_row)
+        left.addWidget(self.seeds)
         left.addLayout(file_row)
         left.addWidget(QLabel("History"))
         left.addWidget(self.history)
@@ -191,9 +162,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.sliders.names_changed.connect(self._save_names)
         self.random_button.clicked.connect(lambda: self.randomize())
         self.mean_button.clicked.connect(self.go_to_mean)
-        self.seed_box.editingFinished.connect(lambda: self.set_seed(self.seed_box.value()))
-        self.temperature.editingFinished.connect(lambda: self.set_seed(self.seed_box.value()))
-        self.prior_box.activated.connect(lambda _i: self.set_seed(self.seed_box.value()))
+        self.seeds.draw_requested.connect(self.set_seed)
         self.history.picked.connect(self.go_to)
         self.interp.picked.connect(self.go_to)
         self.interp.keep_requested.connect(self.keep_point)
@@ -228,8 +197,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.interp.reset(info.space)
         self.sliders.set_count(info.space.count, self._load_names(), info.space.explained)
         self.history.clear_all()
-        self.prior_box.setCurrentIndex(0 if info.space.has_fit else 1)
-        self.prior_box.setEnabled(info.space.has_fit)
+        self.seeds.set_prior_available(info.space.has_fit)
         self.encode_button.setEnabled(gen.has_encoder)
         self.encode_button.setToolTip("" if gen.has_encoder else "This generator has no encoder file")
         metrics = ", ".join(f"{k} {v:.3g}" for k, v in info.metrics.items() if k in ("psnr", "ssim"))
@@ -286,7 +254,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.seed_box.setValue(seed)
         t = float(self.temperature.value())
         space = self.generator.info.space
-        fitted = space.has_fit and self.prior_box.currentIndex() == 0
+        fitted = space.has_fit and self.seeds.use_fitted_prior()
         base = space.sample(seed, t, fitted)
         self._set_point(LatentPoint(base, np.zeros(self.sliders.count), seed, t, "seed", fitted))
 

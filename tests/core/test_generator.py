@@ -19,18 +19,15 @@ from desktop_app.core import model_meta as mm
 from desktop_app.core.generator import (
     Generator,
     GeneratorError,
-    LatentPoint,
     LatentSpace,
     MissingGeneratorMetadata,
     find_generator,
-    interpolate,
-    load_point,
     read_generator_info,
     sample_prior,
     save_frames,
-    save_point,
     upscale,
 )
+from desktop_app.core.latent_points import LatentPoint, interpolate, load_point, save_point
 
 D, SIZE = 12, 2
 SIGMAS = [0.5, 1.0, 2.0]
