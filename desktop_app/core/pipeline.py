@@ -17,7 +17,7 @@ from desktop_app.core.clicks import ClickPredictor
 from desktop_app.core.imageio import LoadedImage, load_image
 from desktop_app.core.options import Background, RemoveOptions
 from desktop_app.core.refine import hard_threshold
-from desktop_app.core.second_pass import default_clicker, second_pass
+from desktop_app.core.second_pass import default_clicker, second_pass_alpha
 from desktop_app.core.segment import Segmenter
 
 
@@ -101,8 +101,7 @@ def predict_alpha(
     """
     if not options.second_pass:
         return segmenter.predict(rgb, refine=options.refine, threshold=options.threshold)
-    alpha = segmenter.predict(rgb, refine=options.refine)
-    alpha = second_pass(clicker or default_clicker(), rgb, alpha, refine=options.refine)
+    alpha = second_pass_alpha(segmenter, clicker or default_clicker(), rgb, refine=options.refine)
     return alpha if options.threshold is None else hard_threshold(alpha, options.threshold)
 
 

@@ -6,9 +6,15 @@ no user at all: take the segmentation model's mask as the previous mask and put 
 click where a user would put their first, the point deepest inside the subject (the field's
 first-click rule). The click model then re-predicts the subject at its zoomed-in scale.
 
-Measured on SOD (300 images, session 6, docs/decisions.md #8): MAE 0.1674 -> 0.154, boundary
-F 0.431 -> 0.462, max F 0.723 -> 0.732; 82 -> 178 ms on a 12 MP photo. It costs no
-extra download: the click model ships for the editor anyway.
+Measured on SOD (300 images, docs/decisions.md #8; session 7 with the 320 px click model):
+MAE 0.1674 -> 0.1537, boundary F 0.431 -> 0.475, max F 0.723 -> 0.733. It costs no extra
+download: the click model ships for the editor anyway.
+
+Large photos run the second pass on a working copy whose long side is ``WORK_SIDE``
+(:func:`second_pass_alpha`): the click model sees at most 320 px of any zoom box, and its
+smallest box is a fifth of the long side, so 1600 px loses nothing the network would see,
+while every full-resolution pass (mask copy, first-click search, box crop, upscale) becomes
+a quarter-size pass or disappears. The result is upscaled once at the end.
 """
 
 from __future__ import annotations
@@ -18,9 +24,11 @@ import numpy as np
 
 from desktop_app.core.clicks import Click, ClickPredictor, ClickSegmenter, _binary_u8, find_click_model
 from desktop_app.core.errors import ModelError
-from desktop_app.core.refine import refine_alpha
+from desktop_app.core.refine import guided_upsample, refine_alpha
+from desktop_app.core.segment import Segmenter, resize_to
 
 SEARCH_SIDE = 512  # the first click is searched on a mask shrunk to at most this side
+WORK_SIDE = 1600  # long side of the working copy: the smallest zoom box (1/5 of it) is the click input
 
 
 def interior_click(alpha: np.ndarray) -> Click | None:
@@ -59,6 +67,32 @@ def second_pass(clicker: ClickPredictor, rgb: np.ndarray, alpha: np.ndarray, ref
         prob = refine_alpha(rgb[y0:y1, x0:x1], prob, model_size=(s, s))
     alpha[y0:y1, x0:x1] = prob
     return alpha
+
+
+def shrink_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
+    """``rgb`` itself when its long side is at most ``side``, else an area-averaged copy that fits."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= side:
+        return rgb
+    scale = side / max(h, w)
+    return resize_to(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
+def second_pass_alpha(
+    segmenter: Segmenter, clicker: ClickPredictor, rgb: np.ndarray, refine: bool = False, work_side: int = WORK_SIDE
+) -> np.ndarray:
+    """Segmentation plus the second pass for a photo of any size (float32 HxW in [0, 1]).
+
+    Both models run on the working copy (:func:`shrink_long_side`); photos that fit are used
+    as they are, so their result equals :func:`second_pass` on the segmenter's full-size mask.
+    The working mask is brought to the photo's size once: with ``refine`` by guided
+    upsampling against the full-resolution photo, otherwise bilinearly.
+    """
+    work = shrink_long_side(rgb, work_side)
+    alpha = second_pass(clicker, work, segmenter.predict(work, refine=refine), refine=refine)
+    if work is rgb:
+        return alpha
+    return guided_upsample(rgb, alpha) if refine else resize_to(alpha, rgb.shape[:2])
 
 
 def default_clicker() -> ClickSegmenter:

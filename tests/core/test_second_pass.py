@@ -14,7 +14,13 @@ from desktop_app.core.clicks import ClickSegmenter
 from desktop_app.core.errors import ModelError
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import predict_alpha
-from desktop_app.core.second_pass import default_clicker, interior_click, second_pass
+from desktop_app.core.second_pass import (
+    default_clicker,
+    interior_click,
+    second_pass,
+    second_pass_alpha,
+    shrink_long_side,
+)
 from desktop_app.core.segment import Segmenter
 
 
@@ -59,6 +65,26 @@ def test_second_pass_feeds_mask_and_click_to_the_click_model(tmp_path):
     assert alpha.max() == pytest.approx(0.6)  # the caller's mask was not written to
     empty = np.zeros((20, 20), np.float32)
     np.testing.assert_array_equal(second_pass(clicker, rgb[:20, :20], empty), empty)
+
+
+def test_large_photos_take_the_second_pass_on_a_working_copy_with_the_same_answer(tmp_path):
+    """A photo over the working side is shrunk for both models and the mask upscaled once:
+    the answer matches the full-resolution path to within the resampling's blur."""
+    segmenter = Segmenter(make_seg_model(tmp_path / "seg.onnx", size=(32, 32)))
+    clicker = ClickSegmenter(make_click_model(tmp_path / "clicks.onnx", size=32, radius=2.0))
+    rgb = np.zeros((300, 400, 3), np.uint8)
+    cv2.circle(rgb, (250, 140), 70, (255, 0, 0), -1)  # the tiny model's subject is the red channel
+    full = second_pass_alpha(segmenter, clicker, rgb, work_side=400)  # fits: no working copy
+    np.testing.assert_array_equal(full, second_pass(clicker, rgb, segmenter.predict(rgb)))
+    assert shrink_long_side(rgb, 100).shape == (75, 100, 3) and shrink_long_side(rgb, 400) is rgb
+    small = second_pass_alpha(segmenter, clicker, rgb, work_side=100)
+    assert small.shape == full.shape and small.dtype == np.float32
+    assert not np.array_equal(small, full)  # it really took the working-copy path ...
+    assert np.abs(small - full).mean() < 0.02  # ... and gives the same subject
+    assert small[140, 250] > 0.9 and small[10, 10] < 0.1
+    refined = second_pass_alpha(segmenter, clicker, rgb, refine=True, work_side=100)
+    assert refined.shape == full.shape and refined.min() >= 0.0 and refined.max() <= 1.0
+    assert np.abs(refined - full).mean() < 0.02
 
 
 def test_pipeline_runs_the_second_pass_and_thresholds_last(tmp_path, models_env):
