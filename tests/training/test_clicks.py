@@ -98,39 +98,15 @@ def test_grabcut_baseline_finds_a_clear_object():
     assert masked_iou(prob > 0.5, gt, np.zeros_like(gt)) > 0.8
 
 
+def click_train_args(data, out, *extra: str) -> list[str]:
+    """``clicks train`` on the tiny dataset at CI size (64 px, one epoch, one thread)."""
+    tiny = "--size 64 --eval-size 64 --epochs 1 --batch-size 4 --workers 0 --val-limit 2 --threads 1"
+    return ["clicks", "train", "--data", str(data), "--val", str(data), "--out", str(out), *tiny.split(), *extra]
+
+
 def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path):
     run = tmp_path / "clicks"
-    assert (
-        training_main(
-            [
-                "clicks",
-                "train",
-                "--data",
-                str(tiny_dataset),
-                "--val",
-                str(tiny_dataset),
-                "--out",
-                str(run),
-                "--preset",
-                "xs",
-                "--size",
-                "64",
-                "--eval-size",
-                "64",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "4",
-                "--workers",
-                "0",
-                "--val-limit",
-                "2",
-                "--threads",
-                "1",
-            ]
-        )
-        == 0
-    )
+    assert training_main(click_train_args(tiny_dataset, run, "--preset", "xs")) == 0
     out = tmp_path / "click.onnx"
     assert training_main(["clicks", "export", "--ckpt", str(run / "best.pt"), "--out", str(out)]) == 0
     engine = ClickSegmenter(out)
@@ -146,39 +122,7 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
 
     # A new phase (--init) starts from the EMA weights of the earlier run, on a fresh schedule.
     phase = tmp_path / "phase2"
-    assert (
-        training_main(
-            [
-                "clicks",
-                "train",
-                "--data",
-                str(tiny_dataset),
-                "--val",
-                str(tiny_dataset),
-                "--out",
-                str(phase),
-                "--init",
-                str(run / "last.pt"),
-                "--size",
-                "64",
-                "--eval-size",
-                "64",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "4",
-                "--workers",
-                "0",
-                "--val-limit",
-                "2",
-                "--threads",
-                "1",
-                "--max-steps",
-                "1",
-            ]
-        )
-        == 0
-    )
+    assert training_main(click_train_args(tiny_dataset, phase, "--init", str(run / "last.pt"), "--max-steps", "1")) == 0
     before = torch.load(run / "last.pt", weights_only=False)["ema"]
     after = torch.load(phase / "last.pt", weights_only=False)
     assert after["step"] == 1 and after["task_config"]["init"] == str(run / "last.pt")
