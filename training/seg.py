@@ -41,15 +41,25 @@ def size_for_epoch(schedule: list[tuple[int, int]], epoch: int) -> int:
 
 @torch.no_grad()
 def predict_probs(
-    model: nn.Module, data: DecodedSet, size: int, indices=None, batch: int = 8, keep_aspect: bool = True
+    model: nn.Module,
+    data: DecodedSet,
+    size: int,
+    indices=None,
+    batch: int = 8,
+    keep_aspect: bool = True,
+    flip: bool = False,
 ):
-    """Yield (index, probability at original size) for validation images."""
+    """Yield (index, probability at original size) for validation images; ``flip`` averages
+    with the mirrored input's map, as the app does for files exported with ``--flip-average``."""
     model.eval()
     dataset = SegEvalSet(data, size, keep_aspect)
     indices = list(range(len(data))) if indices is None else list(indices)
     for chunk in _same_size_chunks(dataset, indices, batch):
         x = torch.stack([dataset[i][0] for i in chunk])
-        probs = model(x).float().numpy()[:, 0]
+        probs = model(x).float()
+        if flip:
+            probs = (probs + model(x.flip(-1)).float().flip(-1)) / 2
+        probs = probs.numpy()[:, 0]
         for i, prob in zip(chunk, probs, strict=True):
             h, w = data.mask(i).shape
             yield i, np.clip(cv2.resize(prob, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1)
@@ -67,10 +77,12 @@ def _same_size_chunks(dataset: SegEvalSet, indices: list[int], batch: int):
         yield chunk
 
 
-def evaluate_torch(model: nn.Module, data: DecodedSet, size: int, keep_aspect: bool = True) -> dict[str, float]:
+def evaluate_torch(
+    model: nn.Module, data: DecodedSet, size: int, keep_aspect: bool = True, flip: bool = False
+) -> dict[str, float]:
     metrics = SalientMetrics()
     t = time.time()
-    for i, prob in predict_probs(model, data, size, keep_aspect=keep_aspect):
+    for i, prob in predict_probs(model, data, size, keep_aspect=keep_aspect, flip=flip):
         metrics.add(prob, np.asarray(data.mask(i), np.float32) / 255.0)
     out = metrics.summary()
     out["eval_s"] = round(time.time() - t, 1)

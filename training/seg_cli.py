@@ -31,6 +31,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--no-baseline", action="store_true", help="skip the GrabCut baseline")
     p.add_argument("--worst", metavar="PNG", help="save a grid of the 6 worst images (photo, truth, ours)")
+    flip = p.add_mutually_exclusive_group()
+    flip.add_argument("--flip", dest="flip", action="store_const", const=True, help="force mirror averaging on")
+    flip.add_argument("--no-flip", dest="flip", action="store_const", const=False, help="force mirror averaging off")
     p.add_argument(
         "--second-pass",
         nargs="?",
@@ -57,6 +60,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         help="fixed square input (photos are squashed) instead of keeping their aspect",
     )
     p.add_argument("--name", default="")
+    p.add_argument(
+        "--flip-average",
+        action="store_true",
+        help="ask the app to average each mask with the mirrored photo's (twice the network time)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _network_ms(segmenter, size_hw, repeats: int = 20) -> float:
     x = np.random.default_rng(0).standard_normal((1, 3, *size_hw)).astype(np.float32)
-    segmenter.run(x)
+    segmenter.run_averaged(x)
     t = time.perf_counter()
     for _ in range(repeats):
-        segmenter.run(x)
+        segmenter.run_averaged(x)
     return (time.perf_counter() - t) / repeats * 1000
 
 
@@ -79,9 +87,11 @@ def evaluate_model(
     baseline: bool = True,
     worst_png: str | None = None,
     second_pass_model: str | None = None,
+    flip: bool | None = None,
 ) -> dict:
     """Metrics of the app's own removal path on ``data``; ``second_pass_model`` ("default" or
-    a click-model file) adds the click model's second pass (``RemoveOptions.second_pass``)."""
+    a click-model file) adds the click model's second pass (``RemoveOptions.second_pass``);
+    ``flip`` forces mirror averaging on or off (None: as the file's metadata says)."""
     from desktop_app.core.clicks import ClickSegmenter
     from desktop_app.core.models import default_model_path
     from desktop_app.core.options import RemoveOptions
@@ -90,7 +100,7 @@ def evaluate_model(
     from desktop_app.core.segment import Segmenter
 
     path = Path(model_path) if model_path else default_model_path()
-    segmenter = Segmenter(path)
+    segmenter = Segmenter(path, flip_average=flip)
     clicker = None
     if second_pass_model:
         clicker = default_clicker() if second_pass_model == "default" else ClickSegmenter(second_pass_model)
@@ -121,6 +131,7 @@ def evaluate_model(
         "input_size": list(typical_hw),
         "size_mb": path.stat().st_size / 1e6,
         "provider": segmenter.provider,
+        "test_time_flip": segmenter.flip_average,
     }
     if clicker is not None:
         result["second_pass"] = getattr(clicker, "model_path", "click model")
@@ -148,14 +159,15 @@ def save_worst(per_image: list, data: str, path: str, count: int = 6) -> None:
 
 
 def print_table(r: dict, out=sys.stdout) -> None:
-    name = Path(r["model"]).name + (" + 2nd pass " + Path(r["second_pass"]).name if "second_pass" in r else "")
+    name = Path(r["model"]).name + (" (mirror-averaged)" if r.get("test_time_flip") else "")
+    name += " + 2nd pass " + Path(r["second_pass"]).name if "second_pass" in r else ""
     rows = [("ours: " + name, r)]
     if "baseline" in r:
         rows.append(("baseline: " + r["baseline"]["name"], r["baseline"]))
-    print(f"{'method':56s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
+    print(f"{'method':70s} {'MAE':>7s} {'maxF':>7s} {'mIoU':>7s} {'bF':>7s} {'img/s':>7s}", file=out)
     for name, m in rows:
         print(
-            f"{name:56s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
+            f"{name:70s} {m['mae']:7.4f} {m['max_f']:7.4f} {m['mean_iou']:7.4f} "
             f"{m['boundary_f']:7.4f} {m['images_per_s']:7.1f}",
             file=out,
         )
@@ -174,6 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         baseline=not args.no_baseline,
         worst_png=args.worst,
         second_pass_model=args.second_pass,
+        flip=args.flip,
     )
     print_table(result)
     if args.json:
@@ -193,6 +206,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         name=args.name,
         keep_aspect=not args.stretch,
         revalidate=args.revalidate,
+        flip_average=args.flip_average,
     )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")
     return 0 if diff < 1e-4 else 1

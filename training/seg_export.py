@@ -33,6 +33,7 @@ def export_checkpoint(
     name: str = "",
     keep_aspect: bool = True,
     revalidate: bool = False,
+    flip_average: bool = False,
 ) -> tuple[Path, float]:
     """Write the ONNX file; returns it and the max abs PyTorch/onnxruntime difference.
 
@@ -41,6 +42,8 @@ def export_checkpoint(
     is checked on a square and on both orientations of a 3:2 input. ``revalidate`` measures the
     exported weights on the run's validation set again, resized as this file will be (for a
     checkpoint whose recorded metrics came from another input size or resize mode).
+    ``flip_average`` asks the app to average each map with its mirror image's (metadata
+    "test_time_flip"); ``revalidate`` then measures it that way.
     """
     ckpt = load_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, use_ema)
@@ -52,7 +55,8 @@ def export_checkpoint(
     keep_aspect = keep_aspect and not rembg
     metrics = checkpoint_metrics(ckpt)
     if revalidate and not rembg:
-        metrics = _measure(model, str(task.get("val_data", "")), size, keep_aspect) | {"step": ckpt.get("step")}
+        val_dir = str(task.get("val_data", ""))
+        metrics = _measure(model, val_dir, size, keep_aspect, flip_average) | {"step": ckpt.get("step")}
     metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
     metadata = {
         meta.KEY_KIND: meta.KIND_SEGMENTATION,
@@ -78,6 +82,7 @@ def export_checkpoint(
                 "trained_steps": ckpt.get("step"),
                 "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
                 "rembg_compatible": rembg,
+                "test_time_flip": flip_average and not rembg,
             }
         ),
     }
@@ -91,11 +96,12 @@ def export_checkpoint(
     return path, max(parity(model, (torch.rand(*s),), path) for s in shapes)
 
 
-def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool) -> dict:
+def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool, flip: bool = False) -> dict:
     from .data.folder import load_decoded
     from .seg import evaluate_torch
 
     if not Path(val_dir).is_dir():
         raise FileNotFoundError(f"--revalidate: the run's validation folder {val_dir!r} is not here")
-    out = evaluate_torch(model, load_decoded(val_dir), size, keep_aspect=keep_aspect)
-    return out | {"eval_size": size, "resize": meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH}
+    out = evaluate_torch(model, load_decoded(val_dir), size, keep_aspect=keep_aspect, flip=flip)
+    resize = meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH
+    return out | {"eval_size": size, "resize": resize, "test_time_flip": flip}

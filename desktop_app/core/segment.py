@@ -50,6 +50,7 @@ class Segmenter:
         spec_override: str | ModelSpec | None = None,
         providers: list[str] | None = None,
         threads: int | None = None,
+        flip_average: bool | None = None,
     ) -> None:
         if isinstance(spec_override, ModelSpec):
             self.spec = spec_override
@@ -64,6 +65,11 @@ class Segmenter:
         self._input_name = self.spec.input_name or self.session.get_inputs()[0].name
         # Half-precision exports (e.g. rembg's birefnet-general-fp16) take float16 input.
         self._input_dtype = np.float16 if self.session.get_inputs()[0].type == "tensor(float16)" else np.float32
+        # Mirror averaging: the map for the photo and for its mirror image, averaged. Our exports
+        # record in their metadata whether they were validated this way ("test_time_flip");
+        # ``flip_average`` overrides that (None: as the file says).
+        recorded = bool(self.spec.extra.get("test_time_flip", False))
+        self.flip_average = recorded if flip_average is None else flip_average
 
     # ---------------------------------------------------------------- steps (public for tests)
 
@@ -116,6 +122,25 @@ class Segmenter:
             raise ModelError(f"{self.model_path}: inference failed: {exc}") from exc
         return out
 
+    def run_averaged(self, batch: np.ndarray) -> np.ndarray:
+        """:meth:`run`, averaged with the mirrored input's output when ``flip_average`` is on.
+
+        Both halves go through one network call when the batch dimension is dynamic. Only
+        N x C x H x W outputs at the input's width are mirrored back; any other output shape
+        (a third-party layout) is returned from the plain pass.
+        """
+        if not self.flip_average:
+            return self.run(batch)
+        mirrored = np.ascontiguousarray(batch[..., ::-1])
+        if self.spec.dynamic_batch:
+            both = self.run(np.concatenate([batch, mirrored]))
+            plain, flipped = both[: len(batch)], both[len(batch) :]
+        else:
+            plain, flipped = self.run(batch), self.run(mirrored)
+        if plain.ndim != 4 or plain.shape[-1] != batch.shape[-1]:
+            return plain
+        return (plain.astype(np.float32) + flipped[..., ::-1]) * np.float32(0.5)
+
     # ---------------------------------------------------------------- main API
 
     def predict(self, rgb: np.ndarray, refine: bool = False, threshold: float | None = None) -> np.ndarray:
@@ -141,11 +166,11 @@ class Segmenter:
             for i, x in enumerate(inputs):
                 groups.setdefault(x.shape, []).append(i)
             for members in groups.values():
-                raw = self.run(np.concatenate([inputs[i] for i in members], axis=0))
+                raw = self.run_averaged(np.concatenate([inputs[i] for i in members], axis=0))
                 for j, i in enumerate(members):
                     raws[i] = raw[j : j + 1]
         else:
-            raws = [self.run(x) for x in inputs]
+            raws = [self.run_averaged(x) for x in inputs]
         alphas = []
         for im, r in zip(images, raws, strict=True):
             if refine and (r.shape[-2] < im.shape[0] or r.shape[-1] < im.shape[1]):

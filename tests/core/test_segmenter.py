@@ -173,3 +173,26 @@ def test_keep_aspect_on_a_fixed_size_graph_falls_back_to_stretch(tmp_path: Path)
     assert seg.spec.resize == mm.RESIZE_STRETCH
     assert any("stretched" in note for note in seg.spec.notes)
     assert seg.preprocess(np.zeros((200, 300, 3), np.uint8)).shape == (1, 3, 32, 32)
+
+
+def test_mirror_averaging_averages_the_map_with_the_mirrored_inputs(tmp_path):
+    """A file that records "test_time_flip" gets the mean of the map for the input and the
+    mirrored map for the mirrored input, in one call when the batch is dynamic."""
+    extra = {mm.KEY_EXTRA: '{"test_time_flip": true}'}
+    path = make_seg_model(tmp_path / "seed.onnx", size=(8, 8), metadata=extra)
+    segmenter = Segmenter(path)
+    assert segmenter.flip_average and not Segmenter(path, flip_average=False).flip_average
+    calls = []
+
+    def position_dependent(batch):  # output = column index, whatever the input: not symmetric
+        calls.append(batch.copy())
+        return np.broadcast_to(np.arange(batch.shape[-1], dtype=np.float32), (len(batch), 1, *batch.shape[-2:]))
+
+    segmenter.run = position_dependent
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    out = segmenter.run_averaged(x)
+    assert len(calls) == 1 and len(calls[0]) == 4  # one call: the batch and its mirror image
+    np.testing.assert_array_equal(calls[0][2:], x[..., ::-1])
+    np.testing.assert_allclose(out, np.full((2, 1, 8, 8), 3.5))  # (j + (7 - j)) / 2
+    segmenter.flip_average = False
+    np.testing.assert_array_equal(segmenter.run_averaged(x)[0, 0, 0], np.arange(8))

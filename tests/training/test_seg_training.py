@@ -113,6 +113,17 @@ def test_checkpoint_rebuilds_the_model_and_exports(tiny_dataset, cache_dir, tmp_
     )
     assert load_spec(squashed).resize == "stretch"
     assert Segmenter(squashed).preprocess(rgb).shape == (1, 3, 64, 64)
+    assert not segmenter.flip_average  # off unless exported with --flip-average
+
+    mirrored = tmp_path / "seg-flip.onnx"
+    args = ["seg", "export", "--ckpt", str(tmp_path / "run" / "last.pt"), "--out", str(mirrored), "--size", "64"]
+    assert training_main([*args, "--flip-average"]) == 0
+    averaged = Segmenter(mirrored)
+    assert averaged.flip_average and not Segmenter(mirrored, flip_average=False).flip_average
+    by_hand = (alpha + segmenter.predict(np.ascontiguousarray(rgb[:, ::-1]))[:, ::-1]) / 2
+    both = averaged.predict(rgb)
+    np.testing.assert_allclose(both, by_hand, atol=2e-3)  # the average of the photo and its mirror
+    assert np.abs(both - alpha).max() > 1e-3  # a trained network is not mirror-symmetric
 
 
 def test_rembg_compatible_export_is_320_batch1(tiny_dataset, cache_dir, tmp_path):
