@@ -31,6 +31,16 @@ SEARCH_SIDE = 512  # the first click is searched on a mask shrunk to at most thi
 WORK_SIDE = 1600  # long side of the working copy: the smallest zoom box (1/5 of it) is the click input
 
 
+def shrink_long_side(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` (a photo or a mask) itself when its long side is at most ``side``, else an
+    area-averaged copy that fits."""
+    h, w = image.shape[:2]
+    if max(h, w) <= side:
+        return image
+    scale = side / max(h, w)
+    return resize_to(image, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
 def interior_click(alpha: np.ndarray) -> Click | None:
     """The point farthest from the edge of the subject (alpha >= 0.5), or None if empty.
 
@@ -39,8 +49,7 @@ def interior_click(alpha: np.ndarray) -> Click | None:
     """
     h, w = alpha.shape[:2]
     scale = min(1.0, SEARCH_SIDE / max(h, w))
-    small = alpha if scale == 1.0 else cv2.resize(alpha, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                                  interpolation=cv2.INTER_AREA)  # fmt: skip
+    small = shrink_long_side(alpha, SEARCH_SIDE)
     binary = _binary_u8(small)  # the click engine's own object test (uint8 >= 128, float >= 0.5)
     if not binary.any():
         return None
@@ -67,15 +76,6 @@ def second_pass(clicker: ClickPredictor, rgb: np.ndarray, alpha: np.ndarray, ref
         prob = refine_alpha(rgb[y0:y1, x0:x1], prob, model_size=(s, s))
     alpha[y0:y1, x0:x1] = prob
     return alpha
-
-
-def shrink_long_side(rgb: np.ndarray, side: int) -> np.ndarray:
-    """``rgb`` itself when its long side is at most ``side``, else an area-averaged copy that fits."""
-    h, w = rgb.shape[:2]
-    if max(h, w) <= side:
-        return rgb
-    scale = side / max(h, w)
-    return resize_to(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
 
 
 def second_pass_alpha(

@@ -101,10 +101,6 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.save_point_button = QPushButton("Save point…")
         self.load_point_button = QPushButton("Load point…")
         self.seeds = SeedRow()
-        # the row's widgets, named on the panel as well (tests and shortcuts reach them here)
-        self.seed_box, self.temperature = self.seeds.seed_box, self.seeds.temperature
-        self.prior_box = self.seeds.prior_box
-        self.random_button, self.mean_button = self.seeds.random_button, self.seeds.mean_button
         self.history = ThumbStrip(48, HISTORY, captions=False)
         self.history.setToolTip("Recent images: click one to go back to it")
         self.sliders = DirectionSliders()
@@ -160,8 +156,8 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.sliders.value_changed.connect(self._on_slider)
         self.sliders.settled.connect(self._mark_history)
         self.sliders.names_changed.connect(self._save_names)
-        self.random_button.clicked.connect(lambda: self.randomize())
-        self.mean_button.clicked.connect(self.go_to_mean)
+        self.seeds.random_button.clicked.connect(lambda: self.randomize())
+        self.seeds.mean_button.clicked.connect(self.go_to_mean)
         self.seeds.draw_requested.connect(self.set_seed)
         self.history.picked.connect(self.go_to)
         self.interp.picked.connect(self.go_to)
@@ -251,8 +247,8 @@ class LatentPanel(LatentDialogsMixin, QWidget):
     def set_seed(self, seed: int) -> None:
         if self.generator is None:
             return
-        self.seed_box.setValue(seed)
-        t = float(self.temperature.value())
+        self.seeds.seed_box.setValue(seed)
+        t = float(self.seeds.temperature.value())
         space = self.generator.info.space
         fitted = space.has_fit and self.seeds.use_fitted_prior()
         base = space.sample(seed, t, fitted)
@@ -272,7 +268,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.point = point
         self.sliders.set_values(point.values)
         if point.seed is not None:
-            self.seed_box.setValue(point.seed)
+            self.seeds.seed_box.setValue(point.seed)
         self._render(history=history)
 
     # -- rendering -----------------------------------------------------------------------------
