@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import InvertedResidual, PyramidPool, SeparableConv, conv_bn_act
+from .blocks import GlobalAttention, InvertedResidual, PyramidPool, SeparableConv, conv_bn_act
 
 
 @dataclass
@@ -28,12 +28,15 @@ class SegNetConfig:
     expand: int = 4
     decoder: int = 40
     refine: int = 12
+    attention: tuple[int, ...] = ()  # transformer blocks appended to each stage (0 = none)
+    attn_heads: int = 4
+    attn_mlp: float = 1.5
     extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict) -> SegNetConfig:
         d = dict(d)
-        for key in ("widths", "depths", "kernels"):
+        for key in ("widths", "depths", "kernels", "attention"):
             if key in d:
                 d[key] = tuple(d[key])
         return cls(**d)
@@ -47,6 +50,8 @@ PRESETS = {
     "s": SegNetConfig(),
     "m": SegNetConfig(stem=24, widths=(32, 48, 96, 160), depths=(2, 3, 4, 3), decoder=48, refine=16),
 }
+# SeedNet-m plus one global-attention block at strides 16 and 32 (warm-starts from "m" exactly).
+PRESETS["m-attn"] = SegNetConfig(**{**PRESETS["m"].to_dict(), "attention": (0, 0, 1, 1)})
 
 
 class SegNet(nn.Module):
@@ -55,9 +60,11 @@ class SegNet(nn.Module):
         self.config = c = config
         self.stem = conv_bn_act(c.in_channels, c.stem, 3, stride=2)
         stages, cin = [], c.stem
-        for width, depth, k in zip(c.widths, c.depths, c.kernels, strict=True):
+        attention = c.attention or (0,) * len(c.widths)
+        for width, depth, k, n_attn in zip(c.widths, c.depths, c.kernels, attention, strict=True):
             blocks = [InvertedResidual(cin, width, 2, c.expand, k)]
             blocks += [InvertedResidual(width, width, 1, c.expand, k) for _ in range(depth - 1)]
+            blocks += [GlobalAttention(width, c.attn_heads, c.attn_mlp) for _ in range(n_attn)]
             stages.append(nn.Sequential(*blocks))
             cin = width
         self.stages = nn.ModuleList(stages)
