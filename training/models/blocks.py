@@ -118,6 +118,8 @@ class GlobalAttention(nn.Module):
 
     def __init__(self, dim: int, heads: int = 4, mlp_ratio: float = 1.5):
         super().__init__()
+        if dim % heads:
+            raise ValueError(f"attention width {dim} is not divisible by {heads} heads")
         self.heads = heads
         self.position = nn.Conv2d(dim, dim, 3, padding=1, groups=dim)
         self.norm1 = nn.LayerNorm(dim)

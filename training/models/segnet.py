@@ -2,14 +2,16 @@
 
 Encoder: MobileNetV2-style inverted residual stages (strides 2..32) with a pyramid-pooling
 context head. Decoder: FPN-like top-down path of separable convs with a side output at every
-scale (deep supervision, as in U²-Net/BASNet). A light refinement head at full resolution sees
-the photo again, so edges follow the image rather than the upsampled coarse mask.
+scale (deep supervision, as in U²-Net/BASNet). Optional global-attention blocks
+(``attention``, preset ``m-attn``) let the coarse stages weigh the whole scene. A light
+refinement head at full resolution sees the photo again, so edges follow the image rather
+than the upsampled coarse mask.
 The same network with ``in_channels=6`` is the click model (photo + 2 click maps + prev mask).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -51,7 +53,7 @@ PRESETS = {
     "m": SegNetConfig(stem=24, widths=(32, 48, 96, 160), depths=(2, 3, 4, 3), decoder=48, refine=16),
 }
 # SeedNet-m plus one global-attention block at strides 16 and 32 (warm-starts from "m" exactly).
-PRESETS["m-attn"] = SegNetConfig(**{**PRESETS["m"].to_dict(), "attention": (0, 0, 1, 1)})
+PRESETS["m-attn"] = replace(PRESETS["m"], attention=(0, 0, 1, 1))
 
 
 class SegNet(nn.Module):
