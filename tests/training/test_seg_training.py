@@ -202,3 +202,16 @@ def test_compact_checkpoint_halves_the_optimizer_and_still_resumes(tmp_path):
     restored = fresh.state[model.weight]["exp_avg_sq"]
     assert restored.dtype == torch.float32
     torch.testing.assert_close(restored, opt.state[model.weight]["exp_avg_sq"], rtol=1e-2, atol=0)
+
+
+def test_bf16_is_turned_off_where_the_cpu_would_emulate_it(tiny_dataset, cache_dir, tmp_path, monkeypatch):
+    import training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "native_bf16", lambda: False)
+    trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=1, epochs=1)
+    assert trainer.cfg.bf16 is False
+    trainer.train()
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["train_config"]["bf16"] is False
+
+    monkeypatch.setattr(trainer_module, "native_bf16", lambda: True)
+    assert _trainer(tiny_dataset, tmp_path / "run2", max_steps=1, epochs=1).cfg.bf16 is True
