@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import onnxruntime as ort
 import torch
 
@@ -14,8 +15,8 @@ from training.models.segnet import PRESETS, SegNet, SegNetConfig
 from training.seg import init_from
 
 
-def _with_attention(base: SegNetConfig) -> SegNetConfig:
-    return dataclasses.replace(base, attention=(0, 0, 1, 1))
+def _with_attention(base: SegNetConfig, blocks: tuple[int, ...] = (0, 0, 1, 1)) -> SegNetConfig:
+    return dataclasses.replace(base, attention=blocks)
 
 
 def _perturb_attention(model: SegNet, scale: float = 0.2) -> None:
@@ -27,16 +28,17 @@ def _perturb_attention(model: SegNet, scale: float = 0.2) -> None:
                 p.data.add_(torch.randn(p.shape, generator=gen) * scale)
 
 
-def test_attention_blocks_start_as_identity_so_a_warm_start_is_exact(tmp_path):
+@pytest.mark.parametrize(("before", "after"), [((0, 0, 0, 0), (0, 0, 1, 1)), ((0, 0, 1, 1), (0, 0, 1, 3))])
+def test_attention_blocks_start_as_identity_so_a_warm_start_is_exact(tmp_path, before, after):
     torch.manual_seed(0)
-    plain = SegNet(PRESETS["xs"]).eval()
+    plain = SegNet(_with_attention(PRESETS["xs"], before)).eval()
     for p in plain.parameters():  # a "trained" network, not the default init
         p.data.add_(torch.randn_like(p) * 0.05)
     ckpt = tmp_path / "plain.pt"
     torch.save({"model": plain.state_dict()}, ckpt)
 
-    wider = SegNet(_with_attention(PRESETS["xs"])).eval()
-    assert sum(isinstance(m, GlobalAttention) for m in wider.modules()) == 2
+    wider = SegNet(_with_attention(PRESETS["xs"], after)).eval()
+    assert sum(isinstance(m, GlobalAttention) for m in wider.modules()) == sum(after)
     init_from(wider, str(ckpt))
     x = torch.rand(2, 3, 64, 96)
     with torch.no_grad():
@@ -51,6 +53,7 @@ def test_config_with_attention_round_trips_through_a_checkpoint_dict():
     assert config.attention == (0, 0, 1, 1)
     again = SegNetConfig.from_dict(config.to_dict())
     assert again == config and isinstance(again.attention, tuple)
+    assert PRESETS["m-attn32"].attention == (0, 0, 1, 3)
     assert SegNetConfig.from_dict({k: v for k, v in PRESETS["m"].to_dict().items() if k != "attention"}).attention == ()
 
 
