@@ -7,6 +7,7 @@ difference is reported; callers refuse files above their tolerance. Metadata use
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnx.numpy_helper
 import onnxruntime as ort
 import torch
 from torch import nn
@@ -90,6 +92,63 @@ def parity(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: str | Path
     feed = {i.name: t.numpy() for i, t in zip(session.get_inputs(), inputs, strict=True)}
     got = session.run(None, feed)[0]
     return float(np.abs(got - expected.numpy()).max())
+
+
+def run_file(path: str | Path, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """First output of the file at ``path`` for each single-input batch in ``inputs``."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    return [session.run(None, {name: x})[0] for x in inputs]
+
+
+def store_weights_fp16(path: str | Path, probe_inputs: Sequence[np.ndarray], min_elements: int = 64) -> float:
+    """Rewrite ``path`` with its float32 weights stored as float16, each behind a Cast to float32.
+
+    Halves the file while the arithmetic stays float32: onnxruntime folds the Casts into
+    float32 constants when it loads the file, so speed and memory are those of the fp32 file
+    (onnxruntime's CPU kernels are float32; a true fp16 graph would be cast back op by op).
+    Small tensors (biases of tiny layers, scalars) stay float32: they cost nothing and scalars
+    such as epsilons lose most in float16. Returns the max abs change of the first output on
+    ``probe_inputs``, which the caller reports (it is rounding, not an export error).
+    """
+    path = Path(path)
+    before = run_file(path, probe_inputs)
+    model = onnx.load(str(path))
+    graph = model.graph
+    graph_inputs = {i.name for i in graph.input}
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT or init.name in graph_inputs:
+            continue
+        weights = onnx.numpy_helper.to_array(init)
+        if weights.size < min_elements or np.abs(weights).max() > np.finfo(np.float16).max:
+            continue
+        name = init.name
+        init.CopyFrom(onnx.numpy_helper.from_array(weights.astype(np.float16), f"{name}__fp16"))
+        casts.append(onnx.helper.make_node("Cast", [f"{name}__fp16"], [name], name=f"{name}__to_fp32", to=1))
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+    after = run_file(path, probe_inputs)
+    return max(float(np.abs(a - b).max()) for a, b in zip(after, before, strict=True))
+
+
+def update_extra(path: str | Path, **values) -> None:
+    """Add keys to the JSON ``extra`` metadata of the file at ``path`` (atomically)."""
+    path = Path(path)
+    model = onnx.load(str(path))
+    current = {p.key: p.value for p in model.metadata_props}
+    extra = json.loads(current.get(meta.KEY_EXTRA, "{}")) | values
+    current[meta.KEY_EXTRA] = json.dumps(extra)
+    current.pop(meta.KEY_PRODUCER, None)
+    set_metadata(model, current)
+    tmp = path.with_name(path.name + ".tmp")
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
 
 
 def checkpoint_metrics(ckpt: dict) -> dict:

@@ -61,6 +61,11 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--name", default="")
     p.add_argument(
+        "--fp16-weights",
+        action="store_true",
+        help="store weights as float16 (half the file; arithmetic stays float32); parity is checked before",
+    )
+    p.add_argument(
         "--flip-average",
         action="store_true",
         help="ask the app to average each mask with the mirrored photo's (twice the network time)",
@@ -197,7 +202,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .seg_export import export_checkpoint
 
-    path, diff = export_checkpoint(
+    path, diff, rounding = export_checkpoint(
         args.ckpt,
         args.out,
         size=args.size,
@@ -207,6 +212,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         keep_aspect=not args.stretch,
         revalidate=args.revalidate,
         flip_average=args.flip_average,
+        fp16_weights=args.fp16_weights,
     )
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")
+    if rounding is not None:
+        print(f"weights stored as float16: max abs change of the output {rounding:.2e} (rounding, reported)")
     return 0 if diff < 1e-4 else 1

@@ -10,7 +10,7 @@ import torch
 from desktop_app.core import model_meta as meta
 from desktop_app.core.models import keep_aspect_size
 
-from .export import checkpoint_metrics, export_onnx, parity
+from .export import checkpoint_metrics, export_onnx, parity, store_weights_fp16, update_extra
 from .models.segnet import SegNet, SegNetConfig, count_parameters
 from .seg_cli import TRAINING_DATA
 from .trainer import load_checkpoint
@@ -34,8 +34,10 @@ def export_checkpoint(
     keep_aspect: bool = True,
     revalidate: bool = False,
     flip_average: bool = False,
-) -> tuple[Path, float]:
-    """Write the ONNX file; returns it and the max abs PyTorch/onnxruntime difference.
+    fp16_weights: bool = False,
+) -> tuple[Path, float, float | None]:
+    """Write the ONNX file; returns it, the max abs PyTorch/onnxruntime difference and, with
+    ``fp16_weights``, the max abs change that storing the weights as float16 causes.
 
     Our own files take any height and width and say "keep-aspect" (shorter side ``size``), so
     the app never squashes a photo; ``rembg`` files are the fixed 320x320 rembg expects. Parity
@@ -43,7 +45,10 @@ def export_checkpoint(
     exported weights on the run's validation set again, resized as this file will be (for a
     checkpoint whose recorded metrics came from another input size or resize mode).
     ``flip_average`` asks the app to average each map with its mirror image's (metadata
-    "test_time_flip"); ``revalidate`` then measures it that way.
+    "test_time_flip"); ``revalidate`` then measures it that way. ``fp16_weights`` checks
+    parity on the float32 file first, then stores its weights as float16 (half the bytes,
+    float32 arithmetic; see :func:`store_weights_fp16`). Metadata metrics stay those of the
+    float32 weights; ``seg eval`` measures the file itself.
     """
     ckpt = load_checkpoint(ckpt_path)
     model = model_from_checkpoint(ckpt, use_ema)
@@ -83,6 +88,7 @@ def export_checkpoint(
                 "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
                 "rembg_compatible": rembg,
                 "test_time_flip": flip_average and not rembg,
+                "weight_storage": "float16, cast to float32 when loaded" if fp16_weights else "float32",
             }
         ),
     }
@@ -93,7 +99,13 @@ def export_checkpoint(
     shapes = [x.shape]
     if keep_aspect:  # a 3:2 landscape and portrait, sized as the app will size them
         shapes += [(1, 3, *keep_aspect_size(2, 3, size)), (1, 3, *keep_aspect_size(3, 2, size))]
-    return path, max(parity(model, (torch.rand(*s),), path) for s in shapes)
+    probes = [torch.rand(*s) for s in shapes]
+    diff = max(parity(model, (x,), path) for x in probes)
+    rounding = None
+    if fp16_weights:
+        rounding = store_weights_fp16(path, [x.numpy() for x in probes])
+        update_extra(path, fp16_rounding_max_abs_diff=rounding)
+    return path, diff, rounding
 
 
 def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool, flip: bool = False) -> dict:

@@ -126,6 +126,33 @@ def test_checkpoint_rebuilds_the_model_and_exports(tiny_dataset, cache_dir, tmp_
     assert np.abs(both - alpha).max() > 1e-3  # a trained network is not mirror-symmetric
 
 
+def test_fp16_weight_storage_halves_the_file_and_keeps_the_output(tiny_dataset, cache_dir, tmp_path, capsys):
+    import onnx
+
+    from desktop_app.core.models import load_spec
+    from desktop_app.core.segment import Segmenter
+
+    trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=4, epochs=1)
+    trainer.train()
+    ckpt = str(tmp_path / "run" / "last.pt")
+    full, half = tmp_path / "fp32.onnx", tmp_path / "fp16.onnx"
+    assert training_main(["seg", "export", "--ckpt", ckpt, "--out", str(full), "--size", "64"]) == 0
+    assert training_main(["seg", "export", "--ckpt", ckpt, "--out", str(half), "--size", "64", "--fp16-weights"]) == 0
+    assert "weights stored as float16" in capsys.readouterr().out
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+
+    graph = onnx.load(str(half)).graph
+    big = [i for i in graph.initializer if np.prod(i.dims) >= 64]
+    assert big and all(i.data_type == onnx.TensorProto.FLOAT16 for i in big)
+    extra = load_spec(half).extra
+    assert extra["weight_storage"].startswith("float16") and 0 <= extra["fp16_rounding_max_abs_diff"] < 1e-2
+
+    rgb = np.random.default_rng(1).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    a32, a16 = Segmenter(full).predict(rgb), Segmenter(half).predict(rgb)
+    assert a16.dtype == np.float32 and a16.shape == (37, 53)
+    assert np.abs(a32 - a16).max() < 1e-2  # float32 arithmetic on rounded weights
+
+
 def test_rembg_compatible_export_is_320_batch1(tiny_dataset, cache_dir, tmp_path):
     trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=1, epochs=1)
     trainer.train()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pytest
 import onnxruntime as ort
+import pytest
 import torch
 
 from training.export import export_onnx
