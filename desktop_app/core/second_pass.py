@@ -48,15 +48,15 @@ def interior_click(alpha: np.ndarray) -> Click | None:
     few milliseconds; the point is mapped back to full-resolution pixel coordinates.
     """
     h, w = alpha.shape[:2]
-    scale = min(1.0, SEARCH_SIDE / max(h, w))
     small = shrink_long_side(alpha, SEARCH_SIDE)
+    scale_y, scale_x = small.shape[0] / h, small.shape[1] / w  # the sizes as rounded, per axis
     binary = _binary_u8(small)  # the click engine's own object test (uint8 >= 128, float >= 0.5)
     if not binary.any():
         return None
     # pad so the photo's border counts as an edge: a subject cut by the frame is clicked inside
     dist = cv2.distanceTransform(np.pad(binary, 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
     y, x = np.unravel_index(int(dist.argmax()), dist.shape)
-    return Click(float((x + 0.5) / scale - 0.5), float((y + 0.5) / scale - 0.5), positive=True)
+    return Click(float((x + 0.5) / scale_x - 0.5), float((y + 0.5) / scale_y - 0.5), positive=True)
 
 
 def second_pass(clicker: ClickPredictor, rgb: np.ndarray, alpha: np.ndarray, refine: bool = False) -> np.ndarray:
