@@ -106,7 +106,7 @@ def store_weights_fp16(path: str | Path, probe_inputs: Sequence[np.ndarray], min
 
     Halves the file while the arithmetic stays float32: onnxruntime folds the Casts into
     float32 constants when it loads the file, so speed and memory are those of the fp32 file
-    (onnxruntime's CPU kernels are float32; a true fp16 graph would be cast back op by op).
+    (onnxruntime's CPU kernels are mostly float32; a true fp16 graph would be cast back op by op).
     Small tensors (biases of tiny layers, scalars) stay float32: they cost nothing and scalars
     such as epsilons lose most in float16. Returns the max abs change of the first output on
     ``probe_inputs``, which the caller reports (it is rounding, not an export error).

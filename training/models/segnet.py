@@ -54,9 +54,9 @@ PRESETS = {
 }
 # SeedNet-m plus one global-attention block at strides 16 and 32 (warm-starts from "m" exactly).
 PRESETS["m-attn"] = replace(PRESETS["m"], attention=(0, 0, 1, 1))
-# Two more blocks at stride 32, where whole-scene decisions are made and 176 tokens cost ~2 ms
-# (warm-starts from "m-attn" exactly). 1.58 M parameters: over 5 MB in fp32, so it ships with
-# float16 weight storage (``seg export --fp16-weights``).
+# Two more blocks at stride 32, where whole-scene decisions are made and a 352x512 photo has only
+# 176 positions (the pair costs ~3-5 ms; warm-starts from "m-attn" exactly). 1.59 M parameters:
+# over 5 MB in fp32, so it ships with float16 weight storage (``seg export --fp16-weights``).
 PRESETS["m-attn32"] = replace(PRESETS["m"], attention=(0, 0, 1, 3))
 
 
