@@ -50,11 +50,28 @@ def mask_loss(logits: torch.Tensor, target: torch.Tensor, pixel: str = "bce") ->
     return per_pixel + soft_iou_loss(logits, target)
 
 
+def mae_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of the probabilities: the salient-object MAE itself.
+
+    BCE is minimised by calibrated probabilities, MAE by firm ones (a pixel that is 70 % sure
+    scores best at 1, not 0.7), so a BCE-trained map stays greyer than the metric wants. Its
+    gradient, sign(p - y) p (1 - p), is largest where the map is undecided.
+    """
+    return (torch.sigmoid(logits.float()) - target).abs().mean()
+
+
 def deep_supervision_loss(
-    outputs: list[torch.Tensor], target: torch.Tensor, side_weight: float = 0.4, pixel: str = "bce"
+    outputs: list[torch.Tensor],
+    target: torch.Tensor,
+    side_weight: float = 0.4,
+    pixel: str = "bce",
+    mae_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Full weight on the final output, ``side_weight`` on each side output."""
+    """Full weight on the final output, ``side_weight`` on each side output; ``mae_weight``
+    adds :func:`mae_loss` on the final output only (the map the app uses)."""
     final = mask_loss(outputs[0], target, pixel)
+    if mae_weight:
+        final = final + mae_weight * mae_loss(outputs[0], target)
     sides = sum(mask_loss(o, target, pixel) for o in outputs[1:]) if len(outputs) > 1 else torch.zeros(())
     total = final + side_weight * sides
     return total, {"loss_final": float(final.detach())}

@@ -103,9 +103,17 @@ def preview_grid(rows: list[list[np.ndarray]], cell: int = 160) -> np.ndarray:
 
 
 class SegTask:
-    def __init__(self, train_set: SegTrainSet, val: DecodedSet, schedule, eval_size: int, side_weight: float):
+    def __init__(
+        self,
+        train_set: SegTrainSet,
+        val: DecodedSet,
+        schedule,
+        eval_size: int,
+        side_weight: float,
+        mae_weight: float = 0.0,
+    ):
         self.train_set, self.val, self.schedule = train_set, val, schedule
-        self.eval_size, self.side_weight = eval_size, side_weight
+        self.eval_size, self.side_weight, self.mae_weight = eval_size, side_weight, mae_weight
         self.preview_ids = list(np.linspace(0, len(val) - 1, min(PREVIEW_COUNT, len(val))).astype(int))
 
     def on_epoch_start(self, epoch: int) -> None:
@@ -114,7 +122,7 @@ class SegTask:
     def train_loss(self, model, batch):
         x, y = batch
         outs = model(x, all_logits=True)
-        return deep_supervision_loss(outs, y, self.side_weight)
+        return deep_supervision_loss(outs, y, self.side_weight, mae_weight=self.mae_weight)
 
     def evaluate(self, model) -> dict[str, float]:
         return evaluate_torch(model, self.val, self.eval_size)
@@ -156,12 +164,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         checkpoint_minutes=args.checkpoint_minutes,
         threads=args.threads,
     )
-    task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight)
+    task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight, args.mae_weight)
     task_config = {
         "task": "seg",
         "schedule": args.schedule,
         "eval_size": args.eval_size,
         "train_crops": "keep-aspect" if args.keep_aspect else "square",
+        "mae_weight": args.mae_weight,
         "train_data": str(args.data),
         "val_data": str(args.val),
         "mean": IMAGENET_MEAN,
@@ -213,6 +222,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--eval-size", type=int, default=320)
     p.add_argument("--side-weight", type=float, default=0.4)
+    p.add_argument(
+        "--mae-weight", type=float, default=0.0, help="add this times the final map's MAE to the loss (firmer maps)"
+    )
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--limit", type=int, default=0, help="use only the first N training pairs")
     p.add_argument("--val-limit", type=int, default=0)

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.losses import mask_loss, normalized_focal_loss  # noqa: E402
+from training.losses import deep_supervision_loss, mae_loss, mask_loss, normalized_focal_loss  # noqa: E402
 
 
 def test_nfl_equals_bce_when_every_pixel_is_equally_wrong():
@@ -43,3 +43,24 @@ def test_mask_loss_rejects_an_unknown_pixel_loss():
     x = torch.zeros(1, 1, 2, 2)
     with pytest.raises(ValueError, match="unknown pixel loss"):
         mask_loss(x, x, "dice")
+
+
+def test_mae_loss_is_the_metric_and_pushes_undecided_pixels_hardest():
+    # probabilities 0.5 (logit 0) and sigmoid(2) against targets 1 and 1: errors 0.5 and 1 - sigmoid(2)
+    logits = torch.tensor([0.0, 2.0]).reshape(1, 1, 1, 2).requires_grad_(True)
+    target = torch.ones(1, 1, 1, 2)
+    p2 = 1 / (1 + math.exp(-2.0))
+    loss = mae_loss(logits, target)
+    assert float(loss.detach()) == pytest.approx((0.5 + (1 - p2)) / 2, rel=1e-5)
+    loss.backward()
+    grad = logits.grad.flatten()
+    assert float(grad[0]) == pytest.approx(-0.25 / 2) and abs(float(grad[0])) > abs(float(grad[1]))
+
+
+def test_mae_weight_adds_the_mae_of_the_final_output_only():
+    gen = torch.Generator().manual_seed(0)
+    outputs = [torch.randn(2, 1, 8, 8, generator=gen) for _ in range(3)]
+    target = (torch.rand(2, 1, 8, 8, generator=gen) > 0.5).float()
+    plain, _ = deep_supervision_loss(outputs, target)
+    weighted, _ = deep_supervision_loss(outputs, target, mae_weight=2.0)
+    assert float(weighted - plain) == pytest.approx(2.0 * float(mae_loss(outputs[0], target)), rel=1e-5)
