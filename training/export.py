@@ -7,7 +7,6 @@ difference is reported; callers refuse files above their tolerance. Metadata use
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -61,8 +60,7 @@ def export_onnx(
     model = onnx.load(str(tmp))
     set_metadata(model, metadata)
     onnx.checker.check_model(model)
-    onnx.save(model, str(tmp))
-    os.replace(tmp, path)
+    save_onnx_atomic(model, path)  # rewrites ``tmp`` (same name) and renames it
     return path
 
 
@@ -94,15 +92,15 @@ def parity(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: str | Path
     return float(np.abs(got - expected.numpy()).max())
 
 
-def run_file(path: str | Path, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """First output of the file at ``path`` for each single-input batch in ``inputs``."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+def run_onnx(model: onnx.ModelProto, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """First output of an in-memory model for each single-input batch in ``inputs``."""
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
     return [session.run(None, {name: x})[0] for x in inputs]
 
 
-def store_weights_fp16(path: str | Path, probe_inputs: Sequence[np.ndarray], min_elements: int = 64) -> float:
-    """Rewrite ``path`` with its float32 weights stored as float16, each behind a Cast to float32.
+def store_weights_fp16(model: onnx.ModelProto, probe_inputs: Sequence[np.ndarray], min_elements: int = 64) -> float:
+    """Store ``model``'s float32 weights as float16, each behind a Cast to float32 (in place).
 
     Halves the file while the arithmetic stays float32: onnxruntime folds the Casts into
     float32 constants when it loads the file, so speed and memory are those of the fp32 file
@@ -111,9 +109,7 @@ def store_weights_fp16(path: str | Path, probe_inputs: Sequence[np.ndarray], min
     such as epsilons lose most in float16. Returns the max abs change of the first output on
     ``probe_inputs``, which the caller reports (it is rounding, not an export error).
     """
-    path = Path(path)
-    before = run_file(path, probe_inputs)
-    model = onnx.load(str(path))
+    before = run_onnx(model, probe_inputs)
     graph = model.graph
     graph_inputs = {i.name for i in graph.input}
     casts = []
@@ -130,22 +126,13 @@ def store_weights_fp16(path: str | Path, probe_inputs: Sequence[np.ndarray], min
     del graph.node[:]
     graph.node.extend(nodes)
     onnx.checker.check_model(model)
-    tmp = path.with_name(path.name + ".tmp")
-    onnx.save(model, str(tmp))
-    os.replace(tmp, path)
-    after = run_file(path, probe_inputs)
+    after = run_onnx(model, probe_inputs)
     return max(float(np.abs(a - b).max()) for a, b in zip(after, before, strict=True))
 
 
-def update_extra(path: str | Path, **values) -> None:
-    """Add keys to the JSON ``extra`` metadata of the file at ``path`` (atomically)."""
+def save_onnx_atomic(model: onnx.ModelProto, path: str | Path) -> None:
+    """Write through a temp file + rename, so a crash never leaves half a model at ``path``."""
     path = Path(path)
-    model = onnx.load(str(path))
-    current = {p.key: p.value for p in model.metadata_props}
-    extra = json.loads(current.get(meta.KEY_EXTRA, "{}")) | values
-    current[meta.KEY_EXTRA] = json.dumps(extra)
-    current.pop(meta.KEY_PRODUCER, None)
-    set_metadata(model, current)
     tmp = path.with_name(path.name + ".tmp")
     onnx.save(model, str(tmp))
     os.replace(tmp, path)

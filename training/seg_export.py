@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import onnx
 import torch
 
 from desktop_app.core import model_meta as meta
 from desktop_app.core.models import keep_aspect_size
 
-from .export import checkpoint_metrics, export_onnx, parity, store_weights_fp16, update_extra
+from .export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
 from .models.segnet import SegNet, SegNetConfig, count_parameters
 from .seg_cli import TRAINING_DATA
 from .trainer import load_checkpoint
@@ -79,19 +80,18 @@ def export_checkpoint(
         meta.KEY_RESIZE: meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH,
         meta.KEY_SIZE_MULTIPLE: str(meta.DEFAULT_SIZE_MULTIPLE),
         meta.KEY_MAX_ASPECT: repr(meta.DEFAULT_MAX_ASPECT),
-        meta.KEY_EXTRA: json.dumps(
-            {
-                "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
-                "parameters": count_parameters(model),
-                "model_config": ckpt["model_config"],
-                "trained_steps": ckpt.get("step"),
-                "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
-                "rembg_compatible": rembg,
-                "test_time_flip": flip_average and not rembg,
-                "weight_storage": "float16, cast to float32 when loaded" if fp16_weights else "float32",
-            }
-        ),
     }
+    extra = {
+        "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
+        "parameters": count_parameters(model),
+        "model_config": ckpt["model_config"],
+        "trained_steps": ckpt.get("step"),
+        "training_hours_cpu2": round(ckpt.get("elapsed", 0.0) / 3600, 2),
+        "rembg_compatible": rembg,
+        "test_time_flip": flip_average and not rembg,
+        "weight_storage": "float16, cast to float32 when loaded" if fp16_weights else "float32",
+    }
+    metadata[meta.KEY_EXTRA] = json.dumps(extra)
     x = torch.rand(2 if not rembg else 1, 3, size, size)
     path = export_onnx(
         model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg, dynamic_hw=keep_aspect
@@ -102,9 +102,12 @@ def export_checkpoint(
     probes = [torch.rand(*s) for s in shapes]
     diff = max(parity(model, (x,), path) for x in probes)
     rounding = None
-    if fp16_weights:
-        rounding = store_weights_fp16(path, [x.numpy() for x in probes])
-        update_extra(path, fp16_rounding_max_abs_diff=rounding)
+    if fp16_weights:  # parity above is of the float32 file; this is the rounding on top of it
+        stored = onnx.load(str(path))
+        rounding = store_weights_fp16(stored, [x.numpy() for x in probes])
+        extra["fp16_rounding_max_abs_diff"] = rounding
+        set_metadata(stored, metadata | {meta.KEY_EXTRA: json.dumps(extra)})
+        save_onnx_atomic(stored, path)
     return path, diff, rounding
 
 
