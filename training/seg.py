@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -16,6 +17,7 @@ from .data.folder import DecodedSet, load_decoded
 from .data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD, SegEvalSet, SegTrainSet
 from .losses import deep_supervision_loss
 from .metrics import SalientMetrics
+from .models.efficientnet_lite import load_pretrained_encoder
 from .models.segnet import PRESETS, SegNet, SegNetConfig, count_parameters
 from .trainer import TrainConfig, Trainer
 
@@ -139,8 +141,15 @@ class SegTask:
 
 
 def build_model(args) -> tuple[SegNet, SegNetConfig]:
+    """The preset's network; a pretrained encoder starts from its ImageNet weights unless the
+    run warm-starts or resumes from a checkpoint of its own."""
     config = PRESETS[args.preset]
-    return SegNet(config), config
+    if getattr(args, "freeze_bn_stages", None) is not None:
+        config = replace(config, freeze_bn_stages=args.freeze_bn_stages)
+    model = SegNet(config)
+    if config.encoder == "lite0" and not args.init:
+        load_pretrained_encoder(model.encoder)
+    return model, config
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -176,7 +185,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "mean": IMAGENET_MEAN,
         "std": IMAGENET_STD,
     }
-    trainer = Trainer(model, "segnet", config.to_dict(), task, train_set, cfg, task_config)
+    task_config["encoder_lr_scale"] = args.encoder_lr_scale
+    groups = model.optimizer_groups(args.encoder_lr_scale)
+    trainer = Trainer(model, "segnet", config.to_dict(), task, train_set, cfg, task_config, param_groups=groups)
     if args.init and not (args.resume and (Path(args.out) / "last.pt").is_file()):
         init_from(model, args.init)
         trainer.ema.model.load_state_dict(model.state_dict())
@@ -214,6 +225,17 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="train on crops at each photo's own shape (short side = SIZE), batched by shape, "
         "as the app feeds photos; default: square crops",
+    )
+    p.add_argument(
+        "--encoder-lr-scale",
+        type=float,
+        default=0.3,
+        help="learning-rate factor for a pretrained encoder (its ImageNet features move slower than the decoder)",
+    )
+    p.add_argument(
+        "--freeze-bn-stages",
+        type=int,
+        help="pretrained encoder: keep BatchNorm statistics of the stem and the first N-1 stages (default: preset)",
     )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)

@@ -140,6 +140,7 @@ class Trainer:
         cfg: TrainConfig,
         task_config: dict | None = None,
         collate_fn: Callable | None = None,
+        param_groups: list[dict] | None = None,
     ):
         self.cfg, self.task, self.train_set = cfg, task, train_set
         self.model_kind, self.model_config, self.task_config = model_kind, model_config, task_config or {}
@@ -159,7 +160,9 @@ class Trainer:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.ema = EMA(model, cfg.ema_decay)
-        self.optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # groups may carry an ``lr_scale`` (e.g. a pretrained encoder learning slower than its head)
+        groups = param_groups or [{"params": list(model.parameters()), "lr_scale": 1.0}]
+        self.optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         shape_of = getattr(train_set, "bucket_shape", None)  # keep-aspect datasets batch by shape
         self.sampler = (
             BucketedEpochSampler(len(train_set), cfg.batch_size, cfg.seed, shape_of, self.rank, self.world)
@@ -263,7 +266,7 @@ class Trainer:
             for batch in bar:
                 lr = lr_at(self.step, self.total_steps, cfg)
                 for group in self.optimizer.param_groups:
-                    group["lr"] = lr
+                    group["lr"] = lr * group.get("lr_scale", 1.0)
                 batch = _to_device_format(batch, cfg.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                     loss, logs = self.task.train_loss(self.train_model, batch)

@@ -7,6 +7,12 @@ scale (deep supervision, as in U²-Net/BASNet). Optional global-attention blocks
 refinement head at full resolution sees the photo again, so edges follow the image rather
 than the upsampled coarse mask.
 The same network with ``in_channels=6`` is the click model (photo + 2 click maps + prev mask).
+
+``encoder="lite0"`` swaps the from-scratch encoder for ImageNet-pretrained EfficientNet-Lite0
+(``efficientnet_lite``): the decoder is unchanged, fed by the pretrained maps at the same
+strides; ``context_attention`` adds global-attention blocks on the decoder-width context map
+at stride 32, and ``freeze_bn_stages`` keeps the BatchNorm statistics of the first encoder
+stages at their ImageNet values (small batches of one dataset would otherwise drag them).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .blocks import GlobalAttention, InvertedResidual, PyramidPool, SeparableConv, conv_bn_act
+from .efficientnet_lite import LiteEncoder
 
 
 @dataclass
@@ -33,6 +40,9 @@ class SegNetConfig:
     attention: tuple[int, ...] = ()  # transformer blocks appended to each stage (0 = none)
     attn_heads: int = 4
     attn_mlp: float = 1.5
+    encoder: str = "seednet"  # or "lite0": ImageNet-pretrained EfficientNet-Lite0
+    context_attention: int = 0  # attention blocks on the context map (lite0 encoder)
+    freeze_bn_stages: int = 0  # lite0: BatchNorm statistics of stem + first N-1 stages stay fixed
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -58,12 +68,40 @@ PRESETS["m-attn"] = replace(PRESETS["m"], attention=(0, 0, 1, 1))
 # 176 positions (the pair costs ~3-5 ms; warm-starts from "m-attn" exactly). 1.59 M parameters:
 # over 5 MB in fp32, so it ships with float16 weight storage (``seg export --fp16-weights``).
 PRESETS["m-attn32"] = replace(PRESETS["m"], attention=(0, 0, 1, 3))
+# ImageNet-pretrained EfficientNet-Lite0 encoder (strides 2..32: 16/24/40/112/320 channels),
+# the same FPN decoder at 64 channels, one attention block on the stride-32 context map.
+PRESETS["lite0"] = SegNetConfig(
+    encoder="lite0", widths=(24, 40, 112, 320), decoder=64, refine=16, context_attention=1, freeze_bn_stages=2
+)
 
 
 class SegNet(nn.Module):
     def __init__(self, config: SegNetConfig):
         super().__init__()
         self.config = c = config
+        if c.encoder == "lite0":
+            self.encoder = LiteEncoder(extra_in_channels=c.in_channels - 3)
+            skips, deepest = LiteEncoder.channels[:-1], LiteEncoder.channels[-1]
+        elif c.encoder == "seednet":
+            self._build_seednet_encoder(c)
+            skips, deepest = (c.stem, *c.widths[:-1]), c.widths[-1]  # strides 2, 4, 8, 16
+        else:
+            raise ValueError(f"unknown encoder {c.encoder!r} (seednet or lite0)")
+        self.context = PyramidPool(deepest, c.decoder)
+        self.context_attention = nn.Sequential(
+            *(GlobalAttention(c.decoder, c.attn_heads, c.attn_mlp) for _ in range(c.context_attention))
+        )
+        self.laterals = nn.ModuleList(conv_bn_act(s, c.decoder, 1) for s in skips)
+        self.fuses = nn.ModuleList(SeparableConv(c.decoder, c.decoder) for _ in skips)
+        self.sides = nn.ModuleList(nn.Conv2d(c.decoder, 1, 1) for _ in range(len(skips) + 1))
+        self.refine = nn.Sequential(
+            conv_bn_act(c.in_channels + 1, c.refine, 3),
+            conv_bn_act(c.refine, c.refine, 3),
+            nn.Conv2d(c.refine, 1, 3, padding=1),
+        )
+
+    def _build_seednet_encoder(self, c: SegNetConfig) -> None:
+        """The from-scratch MobileNetV2-style encoder (module names kept for old checkpoints)."""
         self.stem = conv_bn_act(c.in_channels, c.stem, 3, stride=2)
         stages, cin = [], c.stem
         attention = c.attention or (0,) * len(c.widths)
@@ -74,24 +112,40 @@ class SegNet(nn.Module):
             stages.append(nn.Sequential(*blocks))
             cin = width
         self.stages = nn.ModuleList(stages)
-        self.context = PyramidPool(c.widths[-1], c.decoder)
-        skips = (c.stem, *c.widths[:-1])  # strides 2, 4, 8, 16
-        self.laterals = nn.ModuleList(conv_bn_act(s, c.decoder, 1) for s in skips)
-        self.fuses = nn.ModuleList(SeparableConv(c.decoder, c.decoder) for _ in skips)
-        self.sides = nn.ModuleList(nn.Conv2d(c.decoder, 1, 1) for _ in range(len(skips) + 1))
-        self.refine = nn.Sequential(
-            conv_bn_act(c.in_channels + 1, c.refine, 3),
-            conv_bn_act(c.refine, c.refine, 3),
-            nn.Conv2d(c.refine, 1, 3, padding=1),
-        )
+
+    def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Feature maps at strides 2, 4, 8, 16, 32."""
+        if self.config.encoder == "lite0":
+            return self.encoder(x)
+        feats = [self.stem(x)]
+        for stage in self.stages:
+            feats.append(stage(feats[-1]))
+        return feats
+
+    def train(self, mode: bool = True) -> SegNet:
+        """As ``nn.Module.train``, but BatchNorm layers of frozen encoder stages stay in eval
+        mode, so their running statistics keep the ImageNet values."""
+        super().train(mode)
+        if mode and self.config.encoder == "lite0" and self.config.freeze_bn_stages:
+            for norm in self.encoder.batchnorms_of_first_units(self.config.freeze_bn_stages):
+                norm.eval()
+        return self
+
+    def optimizer_groups(self, encoder_lr_scale: float) -> list[dict]:
+        """Parameter groups with an ``lr_scale``: the pretrained encoder learns slower."""
+        if self.config.encoder != "lite0" or encoder_lr_scale == 1.0:
+            return [{"params": list(self.parameters()), "lr_scale": 1.0}]
+        pretrained, fresh = [], []
+        for name, p in self.named_parameters():
+            is_pretrained = name.startswith("encoder.") and not name.startswith("encoder.extra_stem")
+            (pretrained if is_pretrained else fresh).append(p)
+        return [{"params": pretrained, "lr_scale": encoder_lr_scale}, {"params": fresh, "lr_scale": 1.0}]
 
     def forward_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Logits at input size: [refined, finest side, ..., coarsest side]."""
         size = x.shape[-2:]
-        feats = [self.stem(x)]
-        for stage in self.stages:
-            feats.append(stage(feats[-1]))
-        d = self.context(feats[-1])
+        feats = self.encode(x)
+        d = self.context_attention(self.context(feats[-1]))
         sides = [self.sides[-1](d)]
         for i in range(len(self.laterals) - 1, -1, -1):
             skip = self.laterals[i](feats[i])
