@@ -4,7 +4,9 @@ Cut-outs use STRAIGHT (un-premultiplied) alpha, as PNG and WebP define it. The c
 in a soft-edge pixel must be the *subject's* colour: the photo's pixel there is a mix of
 subject and old background, and keeping it paints a dark/coloured fringe on any new background
 (rembg issue #474). :func:`estimate_foreground` solves for the subject colour with pymatting's
-multilevel estimator, at bounded resolution so a 24 MP photo stays fast.
+multilevel estimator (Germer et al. 2020), at bounded resolution so a 24 MP photo stays fast.
+``method="blur"`` swaps in blur fusion (Forte & Pitié 2021, :mod:`.blur_fusion`: OpenCV box
+filters, no numba import); ``benchmarks/bench_foreground.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 
 import cv2
 import numpy as np
+
+from . import blur_fusion
 
 SOFT_LO = 1.0 / 255.0  # below: invisible once quantised
 SOFT_HI = 254.0 / 255.0  # above: the photo pixel is the subject's colour
@@ -42,12 +46,12 @@ def fb_resolution(longest_side: int, lo: int = 256, hi: int = 768) -> int:
 
 
 def estimate_foreground(
-    rgb: np.ndarray, alpha: np.ndarray, max_side: int | None = None, strip: int = 256
+    rgb: np.ndarray, alpha: np.ndarray, max_side: int | None = None, strip: int = 256, method: str = "pymatting"
 ) -> np.ndarray:
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
-    pymatting runs on the band's bounding box shrunk to at most ``max_side`` pixels (default
-    :func:`fb_resolution`), returning
+    The F/B estimator (``method``: "blur" fusion, or "pymatting") runs on the band's bounding
+    box shrunk to at most ``max_side`` pixels (default :func:`fb_resolution`), returning
     low-res foreground F and background B. Back at full resolution, only band pixels change:
     where alpha is high the compositing equation I = aF + (1-a)B is solved for F with the
     full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
@@ -78,7 +82,7 @@ def estimate_foreground(
         small_a = cv2.resize(crop_a, (sw, sh), interpolation=cv2.INTER_AREA)
     else:
         sw, sh, small_rgb, small_a = cw, ch, crop_rgb, crop_a
-    f_s, b_s = _pymatting_fb(small_rgb.astype(np.float32) * (1.0 / 255.0), small_a.astype(np.float32))
+    f_s, b_s = low_res_fb(small_rgb.astype(np.float32) * (1.0 / 255.0), small_a.astype(np.float32), method)
     out = rgb.copy()
     out_crop = out[y0:y1, x0:x1]
     if scale == 1.0:
@@ -134,6 +138,15 @@ def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) 
     solved *= t
     solved += f_up
     return alpha_to_u8(solved)
+
+
+def low_res_fb(image: np.ndarray, alpha: np.ndarray, method: str = "blur") -> tuple[np.ndarray, np.ndarray]:
+    """F and B (float32 in [0, 1]) by the chosen estimator."""
+    if method == "blur":
+        return blur_fusion.estimate_fb(image, alpha)
+    if method == "pymatting":
+        return _pymatting_fb(image, alpha)
+    raise ValueError(f"unknown foreground estimator {method!r} (blur or pymatting)")
 
 
 _estimator = None
