@@ -4,7 +4,7 @@ Saved points and paths between them live in ``latent_points``.
 
 A generator is an ONNX decoder ``z (N x D) -> image`` plus, optionally, an encoder
 ``image -> (mean, log-variance)``. Our exported files carry the latent description in
-``extra`` (see ``training.gen_export``): PCA directions d_k of the data, their standard
+``extra`` (see ``training.gen.export``): PCA directions d_k of the data, their standard
 deviations sigma_k and the data mean. A slider value v on direction k moves the current *base*
 point by exactly ``v * sigma_k * d_k``, so every slider spans the data alike ("+-3 sigma").
 

@@ -15,7 +15,7 @@ from training.data.folder import load_decoded
 from training.data.seg_dataset import SegTrainSet
 from training.models.segnet import PRESETS, SegNet
 from training.samplers import BucketedEpochSampler, EpochSampler
-from training.seg import SegTask, parse_schedule
+from training.seg.train import SegTask, parse_schedule
 from training.trainer import TrainConfig, Trainer
 
 from .test_augment import NO_COLOUR, _pattern

@@ -8,7 +8,7 @@ import torch
 
 from desktop_app.core.clicks import Click, ClickSegmenter
 from training.__main__ import main as training_main
-from training.click_eval import WORST_COUNT, evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
+from training.clicks.evaluate import WORST_COUNT, evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
 from training.data.click_sim import largest_error_region, next_click, split_components
 
 
@@ -132,7 +132,7 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
 
 
 def test_berkeley_masks_read_with_ignore_label():
-    from training.click_eval import load_gt
+    from training.clicks.evaluate import load_gt
     from training.data.folder import list_pairs
 
     from .conftest import shared_dataset

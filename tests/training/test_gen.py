@@ -19,9 +19,10 @@ from PIL import Image
 from desktop_app.core import model_meta as mm
 from desktop_app.core.generator import Generator
 from training.data.emoji import composite_resize, is_validation, load_emoji, split
-from training.gen import TimeBudget, add_gen_commands, run
-from training.gen_export import pca_directions
-from training.gen_losses import LossConfig, ssim
+from training.gen.cli import add_gen_commands, run
+from training.gen.export import pca_directions
+from training.gen.losses import LossConfig, ssim
+from training.gen.train import TimeBudget
 from training.models.vae import PRESETS, VAE
 
 from .conftest import shared_dataset

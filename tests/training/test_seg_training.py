@@ -15,7 +15,7 @@ from training.__main__ import main as training_main
 from training.data.folder import load_decoded
 from training.data.seg_dataset import SegTrainSet
 from training.models.segnet import PRESETS, SegNet
-from training.seg import SegTask, parse_schedule
+from training.seg.train import SegTask, parse_schedule
 from training.trainer import TrainConfig, Trainer, load_checkpoint
 
 from .conftest import REPO

@@ -12,7 +12,7 @@ import torch
 from training.export import export_onnx
 from training.models.blocks import GlobalAttention
 from training.models.segnet import PRESETS, SegNet, SegNetConfig
-from training.seg import init_from
+from training.seg.train import init_from
 
 
 def _with_attention(base: SegNetConfig, blocks: tuple[int, ...] = (0, 0, 1, 1)) -> SegNetConfig:

@@ -19,8 +19,8 @@ import numpy as np
 
 from desktop_app.core.clicks import Click
 
-from .data.click_sim import next_click
-from .data.folder import list_pairs, read_mask, read_rgb
+from ..data.click_sim import next_click
+from ..data.folder import list_pairs, read_mask, read_rgb
 
 MAX_CLICKS = 20
 WORST_COUNT = 6  # images in the --worst grid

@@ -25,12 +25,13 @@ from torch import nn
 from desktop_app.core import model_meta as meta
 from desktop_app.core.latent_mixture import MixturePrior
 
-from .data.emoji import load_emoji, split
-from .export import export_onnx, parity
-from .gen import TRAINING_DATA, evaluate_vae, reconstruct
-from .gen_figures import recon_grid, sample_grid, save_png, tile, write_sweeps
-from .models.vae import VAE, Directions, VAEConfig, count_parameters
-from .trainer import load_checkpoint
+from ..data.emoji import load_emoji, split
+from ..export import export_onnx, parity
+from ..models.vae import VAE, Directions, VAEConfig, count_parameters
+from ..trainer import load_checkpoint
+from .config import TRAINING_DATA
+from .figures import recon_grid, sample_grid, save_png, tile, write_sweeps
+from .train import evaluate_vae, reconstruct
 
 VERSION = "1"
 PARITY_TOLERANCE = 1e-4

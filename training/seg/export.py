@@ -11,10 +11,10 @@ import torch
 from desktop_app.core import model_meta as meta
 from desktop_app.core.models import keep_aspect_size
 
-from .export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
-from .models.segnet import SegNet, SegNetConfig, count_parameters
-from .seg_cli import TRAINING_DATA
-from .trainer import load_checkpoint
+from ..export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
+from ..models.segnet import SegNet, SegNetConfig, count_parameters
+from ..trainer import load_checkpoint
+from .config import TRAINING_DATA
 
 VERSION = "1"
 
@@ -112,8 +112,8 @@ def export_checkpoint(
 
 
 def _measure(model: SegNet, val_dir: str, size: int, keep_aspect: bool, flip: bool = False) -> dict:
-    from .data.folder import load_decoded
-    from .seg import evaluate_torch
+    from ..data.folder import load_decoded
+    from .train import evaluate_torch
 
     if not Path(val_dir).is_dir():
         raise FileNotFoundError(f"--revalidate: the run's validation folder {val_dir!r} is not here")

@@ -19,21 +19,17 @@ from desktop_app.core.clicks import (
     encode_guidance,
 )
 
-from .click_eval import evaluate_clicks, grabcut_predict
-from .data.click_dataset import ClickTrainSet
-from .data.click_sim import next_click
-from .data.folder import load_decoded
-from .data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
-from .export import checkpoint_metrics, export_onnx, parity
-from .losses import PIXEL_LOSSES, deep_supervision_loss
-from .models.clicknet import ClickNet, click_config, init_from_segnet
-from .models.segnet import PRESETS, SegNetConfig, count_parameters
-from .trainer import TrainConfig, Trainer, load_checkpoint
-
-TRAINING_DATA = (
-    "DUTS-TR (Wang et al., CVPR 2017) masks and their connected components, research use; "
-    "clicks simulated; validated on Berkeley (McGuinness & O'Connor), BSDS terms"
-)
+from ..data.click_dataset import ClickTrainSet
+from ..data.click_sim import next_click
+from ..data.folder import load_decoded
+from ..data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
+from ..export import checkpoint_metrics, export_onnx, parity
+from ..losses import PIXEL_LOSSES, deep_supervision_loss
+from ..models.clicknet import ClickNet, click_config, init_from_segnet
+from ..models.segnet import PRESETS, SegNetConfig, count_parameters
+from ..trainer import TrainConfig, Trainer, load_checkpoint
+from .config import TRAINING_DATA
+from .evaluate import evaluate_clicks, grabcut_predict
 
 
 def radius_for(size: int) -> float:

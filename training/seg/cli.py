@@ -14,14 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .baselines import grabcut_center_rect
-from .data.folder import list_pairs, read_mask, read_rgb
-from .metrics import SalientMetrics
-
-TRAINING_DATA = (
-    "DUTS-TR (Wang et al., CVPR 2017), 10,553 image/mask pairs, research use; "
-    "validated on SOD (Movahedi & Elder 2010, BSDS500 images), non-commercial research and education"
-)
+from ..baselines import grabcut_center_rect
+from ..data.folder import list_pairs, read_mask, read_rgb
+from ..metrics import SalientMetrics
 
 
 def add_eval_args(p: argparse.ArgumentParser) -> None:
@@ -155,7 +150,7 @@ def save_worst(per_image: list, data: str, path: str, count: int = 6) -> None:
     """Grid of the highest-MAE images: photo | ground truth | our mask (for the model card)."""
     import cv2
 
-    from .seg import preview_grid
+    from .train import preview_grid
 
     rows = []
     for _, img_path, alpha in sorted(per_image, key=lambda r: -r[0])[:count]:
@@ -200,7 +195,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .seg_export import export_checkpoint
+    from .export import export_checkpoint
 
     path, diff, rounding = export_checkpoint(
         args.ckpt,

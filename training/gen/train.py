@@ -1,18 +1,15 @@
-"""``python -m training gen train|export|sample``: the latent-slider generator (a VAE).
+"""``python -m training gen train|sample``: the latent-slider generator (a VAE).
 
 Training reuses the model-agnostic :class:`~training.trainer.Trainer`; this module supplies the
-task (loss, validation PSNR/SSIM, previews) and the command line. Export (PCA directions +
-ONNX) lives in :mod:`training.gen_export`, pictures in :mod:`training.gen_figures`.
-
-Wiring into ``python -m training``: ``add_gen_commands(subparsers)`` registers the ``gen``
-task and ``run(args)`` dispatches it.
+task (loss, validation PSNR/SSIM, previews) and the ``train`` and ``sample`` commands. The
+command line is :mod:`training.gen.cli`, export (PCA directions + ONNX) :mod:`training.gen.export`,
+pictures :mod:`training.gen.figures`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -20,16 +17,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data.emoji import ArraySet, load_emoji, split
-from .gen_figures import recon_grid, sample_grid, save_png, tile
-from .gen_losses import LossConfig, psnr, ssim, vae_loss
-from .models.vae import PRESETS, VAE, VAEConfig, count_parameters
-from .trainer import TrainConfig, Trainer
+from ..data.emoji import ArraySet, load_emoji, split
+from ..models.vae import PRESETS, VAE, VAEConfig, count_parameters
+from ..trainer import TrainConfig, Trainer
+from .figures import recon_grid, sample_grid, save_png, tile
+from .losses import LossConfig, psnr, ssim, vae_loss
 
-TRAINING_DATA = (
-    "Microsoft Fluent Emoji 3D renders (github.com/microsoft/fluentui-emoji), 3,391 images, "
-    "MIT licence; composited onto white and downscaled to 64x64; 10% held out by file-name hash"
-)
 PREVIEW_RECON = 16
 PREVIEW_SAMPLES = 32
 
@@ -217,79 +210,3 @@ def cmd_sample(args: argparse.Namespace) -> int:
         f"seeds {args.seed}-{args.seed + args.n - 1}, T={args.temperature})"
     )
     return 0
-
-
-def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``gen train|export|sample`` on the top-level task subparsers."""
-    gen = subparsers.add_parser("gen", help="latent-slider generator (VAE)")
-    cmds = gen.add_subparsers(dest="cmd", required=True)
-
-    p = cmds.add_parser("train", help="train the VAE on an image folder")
-    p.add_argument("--data", required=True, help="folder of images (or with images/), e.g. fluent-emoji-3d")
-    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    p.add_argument("--preset", default="m", choices=sorted(PRESETS))
-    p.add_argument("--latent", type=int, default=0, help="latent size (default: the preset's)")
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=20, help="upper bound; --minutes usually ends sooner")
-    p.add_argument("--minutes", type=float, default=0, help="wall-time budget (schedule re-planned to fit)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--ema", type=float, default=0.998)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--l1", type=float, default=1.0)
-    p.add_argument("--ssim", type=float, default=0.5)
-    p.add_argument("--grad", type=float, default=0.5)
-    p.add_argument("--kl", type=float, default=LossConfig.kl)
-    p.add_argument("--kl-warmup", type=int, default=LossConfig.kl_warmup)
-    p.add_argument("--free-bits", type=float, default=LossConfig.free_bits)
-    p.add_argument("--flip", action="store_true", help="random horizontal flips")
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast (off: fp32 is as fast here)")
-    p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
-    p.add_argument("--max-steps", type=int, default=0)
-    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
-
-    from .gen_export import add_export_args
-
-    add_export_args(cmds.add_parser("export", help="checkpoint -> NAME-decoder.onnx + NAME-encoder.onnx"))
-
-    p = cmds.add_parser("sample", help="sample grid from an exported decoder")
-    p.add_argument("--model", required=True, help="decoder ONNX (or the NAME given to export)")
-    p.add_argument("--n", type=int, default=64)
-    p.add_argument("--out", required=True, help="PNG path")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--scale", type=int, default=1, help="integer upscale of each cell")
-    p.add_argument(
-        "--prior",
-        choices=("fitted", "standard"),
-        default="fitted",
-        help="sample from the Gaussian fitted to the data (default) or from N(0, I)",
-    )
-    return gen
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.cmd == "train":
-        return cmd_train(args)
-    if args.cmd == "export":
-        from .gen_export import cmd_export
-
-        return cmd_export(args)
-    if args.cmd == "sample":
-        return cmd_sample(args)
-    raise SystemExit(f"unknown gen command {args.cmd}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m training.gen ...``) until the hook is in ``__main__``."""
-    parser = argparse.ArgumentParser(prog="python -m training.gen")
-    add_gen_commands(parser.add_subparsers(dest="task", required=True))
-    return run(parser.parse_args(["gen", *(sys.argv[1:] if argv is None else argv)]))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
