@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from desktop_app.core.clicks import Click, ClickSegmenter
+from desktop_app.core.clicks.engine import Click, ClickSegmenter
 from training.__main__ import main as training_main
 from training.clicks.evaluate import WORST_COUNT, evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
 from training.data.click_sim import largest_error_region, next_click, split_components

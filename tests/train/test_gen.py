@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from desktop_app.core import model_meta as mm
-from desktop_app.core.generator import Generator
+from desktop_app.core.latent.generator import Generator
 from training.data.emoji import composite_resize, is_validation, load_emoji, split
 from training.gen.cli import add_gen_commands, run
 from training.gen.export import pca_directions

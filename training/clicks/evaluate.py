@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from desktop_app.core.clicks import Click
+from desktop_app.core.clicks.engine import Click
 
 from ..data.click_sim import next_click
 from ..data.folder import list_pairs, read_mask, read_rgb

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from desktop_app.core import model_meta as meta
-from desktop_app.core.clicks import (
+from desktop_app.core.clicks.engine import (
     DEFAULT_EXPANSION,
     DEFAULT_MIN_CROP,
     ClickModelSpec,
@@ -222,7 +222,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from desktop_app.core.clicks import ClickSegmenter, find_click_model
+    from desktop_app.core.clicks.engine import ClickSegmenter, find_click_model
     from desktop_app.core.models import embedded_models
 
     model_path = args.model or find_click_model(embedded_models())

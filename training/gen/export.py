@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from desktop_app.core import model_meta as meta
-from desktop_app.core.latent_mixture import MixturePrior
+from desktop_app.core.latent.mixture import MixturePrior
 
 from ..data.emoji import load_emoji, split
 from ..export import export_onnx, parity

@@ -195,7 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Sample grid through the exported ONNX decoder, via the app's own core."""
-    from desktop_app.core.generator import Generator, find_generator
+    from desktop_app.core.latent.generator import Generator, find_generator
 
     gen = Generator(find_generator(args.model))
     space = gen.info.space

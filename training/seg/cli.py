@@ -92,7 +92,7 @@ def evaluate_model(
     """Metrics of the app's own removal path on ``data``; ``second_pass_model`` ("default" or
     a click-model file) adds the click model's second pass (``RemoveOptions.second_pass``);
     ``flip`` forces mirror averaging on or off (None: as the file's metadata says)."""
-    from desktop_app.core.clicks import ClickSegmenter
+    from desktop_app.core.clicks.engine import ClickSegmenter
     from desktop_app.core.models import default_model_path
     from desktop_app.core.options import RemoveOptions
     from desktop_app.core.pipeline import predict_alpha
