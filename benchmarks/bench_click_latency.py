@@ -108,7 +108,7 @@ def row(what: str, values: list[float], target: float | None) -> dict:
 
 
 def bench_photo(win, app, label: str, rgb: np.ndarray, sessions: int, workdir: Path, warmed: list[int]) -> list[dict]:
-    from desktop_app.core.clicks import Click, ClickSegmenter
+    from desktop_app.core.clicks.engine import Click, ClickSegmenter
 
     path = workdir / f"{label}.jpg"
     cv2.imwrite(str(path), rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
@@ -148,7 +148,7 @@ def main() -> int:
     args = parser.parse_args()
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.clicks import find_click_model
+    from desktop_app.core.clicks.engine import find_click_model
     from desktop_app.ui.main_window import MainWindow
 
     if find_click_model() is None:

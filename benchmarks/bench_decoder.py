@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.core.generator import Generator, default_generator_path, find_generator
+from desktop_app.core.latent.generator import Generator, default_generator_path, find_generator
 from desktop_app.core.session import clear_cache, physical_cores
 
 BUDGET_MS = 16.0

@@ -147,7 +147,7 @@ def main() -> int:
     os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.canvas import ViewMode
+    from desktop_app.ui.editor.canvas import ViewMode
     from desktop_app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])

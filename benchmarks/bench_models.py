@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop_app.core.clicks import Click, ClickSegmenter, find_click_model
+from desktop_app.core.clicks.engine import Click, ClickSegmenter, find_click_model
 from desktop_app.core.models import default_model_path
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import predict_alpha

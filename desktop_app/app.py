@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from desktop_app.ui.canvas import ViewMode
+from desktop_app.ui.editor.canvas import ViewMode
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +79,7 @@ def run_gui(argv: list[str]) -> int:
     from desktop_app.core.errors import SeedStudioError
     from desktop_app.ui.automation import Automation, Script
     from desktop_app.ui.main_window import MainWindow
-    from desktop_app.ui.settings import APPLICATION, ORGANISATION
+    from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "seed-studio"])
     app.setOrganizationName(ORGANISATION)

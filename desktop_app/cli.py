@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_app.core.batch import BatchControl, BatchItem, run_batch
+from desktop_app.core.batch.engine import BatchControl, BatchItem, run_batch
 from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import ModelError, SeedStudioError
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic

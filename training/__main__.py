@@ -11,23 +11,23 @@ def build_parser() -> argparse.ArgumentParser:
     tasks = parser.add_subparsers(dest="task", required=True)
 
     seg = tasks.add_parser("seg", help="background-removal model").add_subparsers(dest="cmd", required=True)
-    from . import seg as seg_mod
+    from .seg import train as seg_train
 
-    seg_mod.add_train_args(seg.add_parser("train", help="train on a folder dataset"))
+    seg_train.add_train_args(seg.add_parser("train", help="train on a folder dataset"))
     try:
-        from . import seg_cli
+        from .seg import cli as seg_cli
 
         seg_cli.add_eval_args(seg.add_parser("eval", help="salient-object metrics of an ONNX model"))
         seg_cli.add_export_args(seg.add_parser("export", help="checkpoint -> ONNX with metadata"))
     except ImportError:
         pass
     clicks = tasks.add_parser("clicks", help="click-segmentation model").add_subparsers(dest="cmd", required=True)
-    from . import clicks as clicks_mod
+    from .clicks import train as clicks_train
 
-    clicks_mod.add_commands(clicks)
-    from . import gen as gen_mod
+    clicks_train.add_commands(clicks)
+    from .gen import cli as gen_cli
 
-    gen_mod.add_gen_commands(tasks)
+    gen_cli.add_gen_commands(tasks)
     return parser
 
 
@@ -35,20 +35,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.task == "seg":
         if args.cmd == "train":
-            from .seg import cmd_train
+            from .seg.train import cmd_train
 
             return cmd_train(args)
-        from . import seg_cli
+        from .seg import cli as seg_cli
 
         return seg_cli.run(args)
     if args.task == "clicks":
-        from . import clicks as clicks_mod
+        from .clicks import train as clicks_train
 
-        return clicks_mod.run(args)
+        return clicks_train.run(args)
     if args.task == "gen":
-        from . import gen as gen_mod
+        from .gen import cli as gen_cli
 
-        return gen_mod.run(args)
+        return gen_cli.run(args)
     raise SystemExit(f"unknown task {args.task}")
 
 

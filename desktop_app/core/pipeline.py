@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core import compose
-from desktop_app.core.clicks import ClickPredictor
+from desktop_app.core.clicks.engine import ClickPredictor
 from desktop_app.core.imageio import LoadedImage, load_image
 from desktop_app.core.options import Background, RemoveOptions
 from desktop_app.core.refine import hard_threshold

@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from desktop_app.core.clicks import Click, ClickPredictor, ClickSegmenter, _binary_u8, find_click_model
+from desktop_app.core.clicks.engine import Click, ClickPredictor, ClickSegmenter, _binary_u8, find_click_model
 from desktop_app.core.errors import ModelError
 from desktop_app.core.refine import guided_upsample, refine_alpha
 from desktop_app.core.segment import Segmenter, resize_to

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.ui.canvas import ViewMode
+from desktop_app.ui.editor.canvas import ViewMode
 from desktop_app.ui.main_window import MainWindow
 
 

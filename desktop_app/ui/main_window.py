@@ -26,16 +26,17 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
-from desktop_app.ui.batch_window import BatchWindowMixin
-from desktop_app.ui.canvas import ImageCanvas, ViewMode
-from desktop_app.ui.click_tool import ClickToolMixin
-from desktop_app.ui.editor import EditorController
-from desktop_app.ui.file_actions import FileActionsMixin
-from desktop_app.ui.latent_window import install_latent_page
-from desktop_app.ui.model_chooser import ModelChooser
-from desktop_app.ui.panels import VIEW_LABELS, BackgroundPanel, BrushPanel, MaskPanel, ViewPanel
-from desktop_app.ui.settings import make_settings
-from desktop_app.ui.tools import BrushSettings, BrushTool, CanvasTool
+from desktop_app.ui.batch.window import BatchWindowMixin
+from desktop_app.ui.editor.canvas import ImageCanvas, ViewMode
+from desktop_app.ui.editor.click_tool import ClickToolMixin
+from desktop_app.ui.editor.controller import EditorController
+from desktop_app.ui.editor.file_actions import FileActionsMixin
+from desktop_app.ui.editor.panels import VIEW_LABELS, BackgroundPanel, BrushPanel, MaskPanel, ViewPanel
+from desktop_app.ui.editor.tool_protocol import CanvasTool
+from desktop_app.ui.editor.tools import BrushSettings, BrushTool
+from desktop_app.ui.latent.window import install_latent_page
+from desktop_app.ui.shared.model_chooser import ModelChooser
+from desktop_app.ui.shared.settings import make_settings
 from desktop_app.ui.window_state import WindowStateMixin
 
 

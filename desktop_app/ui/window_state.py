@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QColor
 
-from desktop_app.ui.canvas import ViewMode
+from desktop_app.ui.editor.canvas import ViewMode
 
 
 class WindowStateMixin:

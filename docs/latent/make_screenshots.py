@@ -56,7 +56,7 @@ def main() -> int:
     os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.ui.latent_panel import LatentPanel
+    from desktop_app.ui.latent.panel import LatentPanel
 
     app = QApplication.instance() or QApplication([])
     out = Path(args.out)

@@ -77,7 +77,7 @@ def main() -> int:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QAbstractItemView, QApplication
 
-        from desktop_app.ui.batch_model import COL_STATUS
+        from desktop_app.ui.batch.model import COL_STATUS
         from desktop_app.ui.main_window import MainWindow
 
         model, note = pick_model(args.model, tmp)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from desktop_app.core.batch import BatchControl, BatchItem, collect_inputs, plan_outputs, run_batch
+from desktop_app.core.batch.engine import BatchControl, BatchItem, collect_inputs, plan_outputs, run_batch
 from desktop_app.core.imageio import TEMP_SUFFIX
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers.tiny_models import make_click_model, make_seg_model
 
-from desktop_app.core.clicks import Click, ClickSegmenter, encode_guidance, zoom_box
+from desktop_app.core.clicks.engine import Click, ClickSegmenter, encode_guidance, zoom_box
 from desktop_app.core.errors import ModelError
 
 
@@ -91,7 +91,7 @@ def test_segmentation_model_is_refused_as_click_model(tmp_path):
 def test_flip_average_runs_one_batch_of_two_and_averages_the_mirror():
     """With flip averaging the network sees [crop, mirrored crop] in one call, and the mirrored
     answer is flipped back before averaging: a left-biased network becomes symmetric."""
-    from desktop_app.core.clicks import ClickModelSpec, ClickPredictor
+    from desktop_app.core.clicks.engine import ClickModelSpec, ClickPredictor
 
     calls = []
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from desktop_app.core.click_session import ClickSession
-from desktop_app.core.clicks import Click
+from desktop_app.core.clicks.engine import Click
+from desktop_app.core.clicks.session import ClickSession
 
 
 def test_one_result_per_click_undoes_one_step():

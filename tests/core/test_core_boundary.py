@@ -1,5 +1,6 @@
 """desktop_app.core must stay importable without Qt and without the training extra (torch,
-scikit-learn, matplotlib): CLI machines, CI, and an app installed without `[train]`."""
+scikit-learn, matplotlib): CLI machines, CI, and an app installed without `[train]`. It is the
+bottom layer: it never imports the GUI, the CLI or the training package (they import it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import desktop_app.core
 
 CORE = Path(desktop_app.core.__file__).parent
 FORBIDDEN = ("PySide6", "PySide2", "PyQt5", "PyQt6", "superqt", "qtpy", "torch", "torchvision", "sklearn", "matplotlib")
+UPPER_LAYERS = ("desktop_app.ui", "desktop_app.app", "desktop_app.cli", "desktop_app.__main__", "training")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -35,6 +37,16 @@ def test_core_modules_import_no_qt_or_torch() -> None:
         if name.split(".")[0] in FORBIDDEN
     }
     assert not offenders, f"core must not import Qt or torch: {sorted(offenders)}"
+
+
+def test_core_imports_no_upper_layer() -> None:
+    offenders = {
+        f"{path.relative_to(CORE)}: {name}"
+        for path in sorted(CORE.rglob("*.py"))
+        for name in imported_modules(path)
+        if any(name == layer or name.startswith(layer + ".") for layer in UPPER_LAYERS)
+    }
+    assert not offenders, f"core must not import the GUI, the CLI or training: {sorted(offenders)}"
 
 
 def test_cli_import_pulls_no_qt_or_torch() -> None:

@@ -16,7 +16,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from desktop_app.core import model_meta as mm
-from desktop_app.core.generator import (
+from desktop_app.core.latent.generator import (
     Generator,
     GeneratorError,
     LatentSpace,
@@ -27,7 +27,7 @@ from desktop_app.core.generator import (
     save_frames,
     upscale,
 )
-from desktop_app.core.latent_points import LatentPoint, interpolate, load_point, save_point
+from desktop_app.core.latent.points import LatentPoint, interpolate, load_point, save_point
 
 D, SIZE = 12, 2
 SIGMAS = [0.5, 1.0, 2.0]
@@ -221,7 +221,7 @@ def test_frames_and_upscale(tmp_path: Path) -> None:
 
 
 def test_cut_out_frames_the_subject() -> None:
-    from desktop_app.core.generator import cut_out
+    from desktop_app.core.latent.generator import cut_out
 
     rgb = np.zeros((100, 200, 3), np.uint8)
     mask = np.zeros((100, 200), np.uint8)

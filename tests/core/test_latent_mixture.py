@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from desktop_app.core.generator import LatentSpace
-from desktop_app.core.latent_mixture import MixtureError, MixturePrior
+from desktop_app.core.latent.generator import LatentSpace
+from desktop_app.core.latent.mixture import MixtureError, MixturePrior
 
 D = 4
 

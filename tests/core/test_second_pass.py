@@ -10,7 +10,7 @@ from helpers.tiny_models import make_click_model, make_seg_model
 from PIL import Image
 
 from desktop_app.cli import main as cli_main
-from desktop_app.core.clicks import ClickSegmenter
+from desktop_app.core.clicks.engine import ClickSegmenter
 from desktop_app.core.errors import ModelError
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import predict_alpha

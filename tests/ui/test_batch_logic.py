@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop_app.core.batch_queue import DONE, FAILED, QUEUED, SKIPPED, QueueItem, ThroughputMeter, runnable
-from desktop_app.ui.batch_jobs import duration, progress_text
-from desktop_app.ui.batch_model import MAX_BLOCKS, QueueModel
-from desktop_app.ui.batch_page import default_output_for
+from desktop_app.core.batch.queue import DONE, FAILED, QUEUED, SKIPPED, QueueItem, ThroughputMeter, runnable
+from desktop_app.ui.batch.jobs import duration, progress_text
+from desktop_app.ui.batch.model import MAX_BLOCKS, QueueModel
+from desktop_app.ui.batch.page import default_output_for
 
 
 def test_throughput_meter_uses_a_sliding_window() -> None:

@@ -16,10 +16,10 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.core.batch_queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED
+from desktop_app.core.batch.queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED
 from desktop_app.core.imageio import TEMP_SUFFIX
 from desktop_app.core.segment import Segmenter
-from desktop_app.ui.batch_page import BatchPage
+from desktop_app.ui.batch.page import BatchPage
 
 WAIT_MS = 60_000  # generous: the test machine is shared with training runs
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from desktop_app.ui.qimage import MaskPyramid, build_pyramid
+from desktop_app.ui.shared.qimage import MaskPyramid, build_pyramid
 
 
 def test_partial_updates_match_full_rebuild() -> None:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
 from ui_helpers import capsule_union, drag, show_main_window, write_photo
 
 from desktop_app.core import model_meta as mm
-from desktop_app.ui.canvas import ViewMode
+from desktop_app.ui.editor.canvas import ViewMode
 from desktop_app.ui.main_window import MainWindow
 
 WAIT = 15000
@@ -301,7 +301,7 @@ def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) 
 
 
 def test_busy_indicator_and_cancel(qtbot, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from desktop_app.ui import jobs
+    from desktop_app.ui.editor import jobs
 
     def slow_removal(req, token):
         while not token.cancelled:

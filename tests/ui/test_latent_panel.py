@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from core.test_generator import D, make_tiny_generator
 
-from desktop_app.core.generator import Generator, sample_prior
-from desktop_app.ui.latent_panel import LatentPanel
-from desktop_app.ui.settings import make_settings
+from desktop_app.core.latent.generator import Generator, sample_prior
+from desktop_app.ui.latent.panel import LatentPanel
+from desktop_app.ui.shared.settings import make_settings
 
 SHOTS = os.environ.get("SEED_LATENT_SHOTS")  # folder: also write screenshots there
 
@@ -203,7 +203,7 @@ def test_model_without_metadata_offers_random_directions(qtbot, tmp_path: Path) 
 
 def test_real_generator_screenshot(qtbot, tmp_path: Path) -> None:
     """Grab the panel with the embedded generator (skipped until it is exported)."""
-    from desktop_app.core.generator import default_generator_path
+    from desktop_app.core.latent.generator import default_generator_path
 
     path = default_generator_path()
     if not path.is_file():

@@ -9,7 +9,7 @@ import pytest
 from core.test_generator import make_tiny_generator
 from helpers.tiny_models import make_seg_model
 
-from desktop_app.ui.latent_window import SEND_TEXT, install_latent_page, send_cutout
+from desktop_app.ui.latent.window import SEND_TEXT, install_latent_page, send_cutout
 from desktop_app.ui.main_window import MainWindow
 
 WAIT = 10_000

@@ -6,7 +6,7 @@ import threading
 import time
 
 from desktop_app.core.errors import ImageLoadError
-from desktop_app.ui.workers import CancelToken, LatestWinsWorker
+from desktop_app.ui.shared.workers import CancelToken, LatestWinsWorker
 
 
 def test_delivers_result(qtbot) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from desktop_app.core.clicks import Click, encode_guidance
+from desktop_app.core.clicks.engine import Click, encode_guidance
 
 from .augment import AugmentConfig, augment_pair
 from .click_sim import next_click, perturb_mask, random_click_inside, split_components

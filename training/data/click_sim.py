@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from desktop_app.core.clicks import Click
+from desktop_app.core.clicks.engine import Click
 
 
 def _farthest_point(region: np.ndarray) -> tuple[int, int]:

@@ -1,0 +1,154 @@
+"""Click simulation, NoC bookkeeping, and the click model's train -> export -> app path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from desktop_app.core.clicks.engine import Click, ClickSegmenter
+from training.__main__ import main as training_main
+from training.clicks.evaluate import WORST_COUNT, evaluate_clicks, grabcut_predict, iou_curve, masked_iou, noc
+from training.data.click_sim import largest_error_region, next_click, split_components
+
+
+def _square(size=20, y0=5, y1=15, x0=5, x1=15):
+    m = np.zeros((size, size), bool)
+    m[y0:y1, x0:x1] = True
+    return m
+
+
+def test_first_click_goes_to_object_centre():
+    gt = _square()
+    click = next_click(np.zeros_like(gt), gt)
+    assert click.positive
+    assert (click.y, click.x) in {(9.0, 9.0), (9.0, 10.0), (10.0, 9.0), (10.0, 10.0)}
+
+
+def test_largest_error_region_picks_false_positive_when_bigger():
+    gt = _square(30, 5, 15, 5, 15)
+    pred = gt.copy()
+    pred[5:7, 5:15] = False  # 20 px false negative
+    pred[20:28, 18:28] = True  # 80 px false positive
+    region, positive = largest_error_region(pred, gt)
+    assert not positive and region.sum() == 80
+    click = next_click(pred, gt)
+    assert not click.positive and 20 <= click.y < 28 and 18 <= click.x < 28
+
+
+def test_perfect_prediction_needs_no_click_and_ignore_is_ignored():
+    gt = _square()
+    assert next_click(gt.copy(), gt) is None
+    pred = gt.copy()
+    pred[0:3, 0:3] = True
+    ignore = np.zeros_like(gt)
+    ignore[0:3, 0:3] = True
+    assert next_click(pred, gt, ignore) is None
+    assert masked_iou(pred, gt, ignore) == 1.0
+
+
+def test_noc_counts_clicks_to_threshold():
+    curve = [0.5, 0.8, 0.86, 0.91] + [0.95] * 16
+    assert noc(curve, 0.85) == 3
+    assert noc(curve, 0.90) == 4
+    assert noc([0.5] * 20, 0.9) == 20
+
+
+def test_iou_curve_with_an_oracle_reaches_one_in_one_click():
+    gt = _square(40, 10, 30, 8, 25)
+    rgb = np.zeros((40, 40, 3), np.uint8)
+    ious, _ = iou_curve(lambda im, clicks, prev: gt.astype(np.float32), rgb, gt, np.zeros_like(gt))
+    assert ious == [1.0] * 20
+
+
+def test_worst_grid_shows_the_images_that_needed_most_clicks(tiny_dataset, tmp_path):
+    """A predictor that only marks small disks at positive clicks needs many clicks for big
+    ellipses and few for small ones; the grid keeps the hardest six, drawn with their clicks."""
+    import cv2
+
+    def disks(rgb, clicks, prev):
+        out = np.zeros(rgb.shape[:2], np.uint8)
+        for c in clicks:
+            if c.positive:
+                cv2.circle(out, (round(c.x), round(c.y)), 4, 1, -1)
+        return out.astype(np.float32)
+
+    png = tmp_path / "worst.png"
+    metrics = evaluate_clicks(disks, str(tiny_dataset), worst_png=str(png))
+    grid = cv2.imread(str(png))
+    assert grid.shape == (WORST_COUNT * 200, 3 * 200, 3)  # 6 of the 12 images, 3 columns
+    assert metrics["failed_at_20_90"] >= 1
+    photos = grid[:, :200].astype(int)
+    greens = (photos[..., 1] > 150) & (photos[..., 2] < 120) & (photos[..., 0] < 140)  # BGR
+    assert greens.sum() > 20  # positive clicks are drawn on the photos
+
+
+def test_split_components():
+    m = _square(40, 2, 10, 2, 10) | _square(40, 20, 35, 20, 35)
+    parts = split_components(m)
+    assert sorted(int(p.sum()) for p in parts) == [64, 225]
+
+
+def test_grabcut_baseline_finds_a_clear_object():
+    rgb = np.full((60, 60, 3), 30, np.uint8)
+    rgb[15:45, 15:45] = (220, 40, 40)
+    rgb = (rgb.astype(int) + np.random.default_rng(0).integers(-10, 10, rgb.shape)).clip(0, 255).astype(np.uint8)
+    prob = grabcut_predict(rgb, [Click(30, 30, True)], None)
+    gt = _square(60, 15, 45, 15, 45)
+    assert masked_iou(prob > 0.5, gt, np.zeros_like(gt)) > 0.8
+
+
+def click_train_args(data, out, *extra: str) -> list[str]:
+    """``clicks train`` on the tiny dataset at CI size (64 px, one epoch, one thread)."""
+    tiny = "--size 64 --eval-size 64 --epochs 1 --batch-size 4 --workers 0 --val-limit 2 --threads 1"
+    return ["clicks", "train", "--data", str(data), "--val", str(data), "--out", str(out), *tiny.split(), *extra]
+
+
+def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path):
+    run = tmp_path / "clicks"
+    assert training_main(click_train_args(tiny_dataset, run, "--preset", "xs")) == 0
+    out = tmp_path / "click.onnx"
+    assert training_main(["clicks", "export", "--ckpt", str(run / "best.pt"), "--out", str(out)]) == 0
+    engine = ClickSegmenter(out)
+    assert engine.spec.input_size == 64
+    assert engine.spec.flip_average  # exports ask for mirror averaging unless --no-flip
+    rgb = np.random.default_rng(1).integers(0, 256, (50, 70, 3), dtype=np.uint8)
+    prev = np.zeros((50, 70), np.float32)
+    prob = engine.predict(rgb, [Click(35, 25, True)], prev)
+    assert prob.shape == (50, 70) and prob.min() >= 0 and prob.max() <= 1
+    metrics = evaluate_clicks(engine.predict, str(tiny_dataset), limit=2)
+    assert set(metrics) >= {"noc85", "noc90", "iou_at_1", "iou_at_3", "iou_at_5", "ms_per_click"}
+    assert 1 <= metrics["noc90"] <= 20
+
+    # A new phase (--init) starts from the EMA weights of the earlier run, on a fresh schedule.
+    phase = tmp_path / "phase2"
+    assert training_main(click_train_args(tiny_dataset, phase, "--init", str(run / "last.pt"), "--max-steps", "1")) == 0
+    before = torch.load(run / "last.pt", weights_only=False)["ema"]
+    after = torch.load(phase / "last.pt", weights_only=False)
+    assert after["step"] == 1 and after["task_config"]["init"] == str(run / "last.pt")
+    key = "net.stem.0.weight"
+    assert torch.allclose(after["model"][key], before[key], atol=1e-2)  # one small step away
+    assert not torch.equal(after["model"][key], before[key])
+
+
+def test_berkeley_masks_read_with_ignore_label():
+    from training.clicks.evaluate import load_gt
+    from training.data.folder import list_pairs
+
+    from .conftest import shared_dataset
+
+    folder = shared_dataset("berkeley")
+    pairs = list_pairs(folder)
+    assert len(pairs) == 100
+    gt, ignore = load_gt(pairs[0][1])
+    assert gt.any() and gt.shape == ignore.shape
+
+
+@pytest.mark.parametrize("name", ["duts-tr", "sod"])
+def test_shared_segmentation_sets_pair_up(name):
+    from training.data.folder import list_pairs
+
+    from .conftest import shared_dataset
+
+    pairs = list_pairs(shared_dataset(name))
+    assert len(pairs) == {"duts-tr": 10553, "sod": 300}[name]

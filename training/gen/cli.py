@@ -1,0 +1,87 @@
+"""``python -m training gen train|export|sample``: the command line of the generator task.
+
+``add_gen_commands(subparsers)`` registers the ``gen`` task on ``python -m training`` and
+``run(args)`` dispatches it; training and sampling live in :mod:`training.gen.train`, export in
+:mod:`training.gen.export` (imported here only, so neither needs the other's command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..models.vae import PRESETS
+from .losses import LossConfig
+from .train import cmd_sample, cmd_train
+
+
+def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``gen train|export|sample`` on the top-level task subparsers."""
+    gen = subparsers.add_parser("gen", help="latent-slider generator (VAE)")
+    cmds = gen.add_subparsers(dest="cmd", required=True)
+
+    p = cmds.add_parser("train", help="train the VAE on an image folder")
+    p.add_argument("--data", required=True, help="folder of images (or with images/), e.g. fluent-emoji-3d")
+    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--preset", default="m", choices=sorted(PRESETS))
+    p.add_argument("--latent", type=int, default=0, help="latent size (default: the preset's)")
+    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=20, help="upper bound; --minutes usually ends sooner")
+    p.add_argument("--minutes", type=float, default=0, help="wall-time budget (schedule re-planned to fit)")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--ema", type=float, default=0.998)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--l1", type=float, default=1.0)
+    p.add_argument("--ssim", type=float, default=0.5)
+    p.add_argument("--grad", type=float, default=0.5)
+    p.add_argument("--kl", type=float, default=LossConfig.kl)
+    p.add_argument("--kl-warmup", type=int, default=LossConfig.kl_warmup)
+    p.add_argument("--free-bits", type=float, default=LossConfig.free_bits)
+    p.add_argument("--flip", action="store_true", help="random horizontal flips")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (off: fp32 is as fast here)")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
+    p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+
+    from .export import add_export_args
+
+    add_export_args(cmds.add_parser("export", help="checkpoint -> NAME-decoder.onnx + NAME-encoder.onnx"))
+
+    p = cmds.add_parser("sample", help="sample grid from an exported decoder")
+    p.add_argument("--model", required=True, help="decoder ONNX (or the NAME given to export)")
+    p.add_argument("--n", type=int, default=64)
+    p.add_argument("--out", required=True, help="PNG path")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--scale", type=int, default=1, help="integer upscale of each cell")
+    p.add_argument(
+        "--prior",
+        choices=("fitted", "standard"),
+        default="fitted",
+        help="sample from the Gaussian fitted to the data (default) or from N(0, I)",
+    )
+    return gen
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.cmd == "train":
+        return cmd_train(args)
+    if args.cmd == "export":
+        from .export import cmd_export
+
+        return cmd_export(args)
+    if args.cmd == "sample":
+        return cmd_sample(args)
+    raise SystemExit(f"unknown gen command {args.cmd}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry, ``python -m training.gen ...`` (the same as ``python -m training gen ...``)."""
+    parser = argparse.ArgumentParser(prog="python -m training.gen")
+    add_gen_commands(parser.add_subparsers(dest="task", required=True))
+    return run(parser.parse_args(["gen", *(sys.argv[1:] if argv is None else argv)]))
