@@ -19,6 +19,9 @@ def build_parser() -> argparse.ArgumentParser:
 
         seg_cli.add_eval_args(seg.add_parser("eval", help="salient-object metrics of an ONNX model"))
         seg_cli.add_export_args(seg.add_parser("export", help="checkpoint -> ONNX with metadata"))
+        from .seg import compare as seg_compare
+
+        seg_compare.add_compare_args(seg.add_parser("compare", help="cut-outs of several models side by side"))
     except ImportError:
         pass
     clicks = tasks.add_parser("clicks", help="click-segmentation model").add_subparsers(dest="cmd", required=True)
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
             from .seg.train import cmd_train
 
             return cmd_train(args)
+        if args.cmd == "compare":
+            from .seg.compare import cmd_compare
+
+            return cmd_compare(args)
         from .seg import cli as seg_cli
 
         return seg_cli.run(args)
