@@ -71,7 +71,9 @@ def main() -> int:
 
     segmenter = Segmenter(default_model_path())
     photos = sorted(SOD.glob("*.webp"))[: args.n]
-    rows: dict[str, dict[str, list[float]]] = {m: {"diff": [], "edge": []} for m in ("naive", "blur", "pymatting")}
+    rows: dict[str, dict[str, list[float]]] = {
+        m: {"diff": [], "edge": []} for m in ("naive", "multilevel", "blur", "pymatting")
+    }
     for path in photos:
         rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
         alpha = segmenter.predict(rgb)
@@ -85,7 +87,7 @@ def main() -> int:
     big = cv2.resize(cv2.cvtColor(cv2.imread(str(photos[0])), cv2.COLOR_BGR2RGB), (4240, 2832), cv2.INTER_CUBIC)
     big_alpha = cv2.resize(segmenter.predict(big), (4240, 2832))
     times = {}
-    for method in ("blur", "pymatting"):
+    for method in ("multilevel", "blur", "pymatting"):
         compose.estimate_foreground(big, big_alpha, method=method)  # warm (JIT, caches)
         runs = []
         for _ in range(3):

@@ -17,7 +17,7 @@ import threading
 import cv2
 import numpy as np
 
-from . import blur_fusion
+from . import fb_estimation
 
 SOFT_LO = 1.0 / 255.0  # below: invisible once quantised
 SOFT_HI = 254.0 / 255.0  # above: the photo pixel is the subject's colour
@@ -142,11 +142,13 @@ def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) 
 
 def low_res_fb(image: np.ndarray, alpha: np.ndarray, method: str = "blur") -> tuple[np.ndarray, np.ndarray]:
     """F and B (float32 in [0, 1]) by the chosen estimator."""
+    if method == "multilevel":
+        return fb_estimation.multilevel_fb(image, alpha)
     if method == "blur":
-        return blur_fusion.estimate_fb(image, alpha)
+        return fb_estimation.blur_fusion_fb(image, alpha)
     if method == "pymatting":
         return _pymatting_fb(image, alpha)
-    raise ValueError(f"unknown foreground estimator {method!r} (blur or pymatting)")
+    raise ValueError(f"unknown foreground estimator {method!r} (multilevel, blur or pymatting)")
 
 
 _estimator = None
