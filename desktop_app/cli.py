@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 from desktop_app.core.batch.engine import BatchControl, BatchItem, run_batch
-from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import ModelError, SeedStudioError
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
 from desktop_app.core.models import (
@@ -135,8 +134,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         fmt = fmt or explicit.suffix
     elif stdin_mode and out_dir is not None and out_dir.suffix.lower() in IMAGE_EXTENSIONS:
         fmt = fmt or out_dir.suffix  # `-o cut.jpg` from stdin writes a JPEG, not PNG bytes named .jpg
-    if not args.no_fg_estimation and not args.mask_only:
-        prewarm_foreground()  # overlaps the 1-2 s numba import with model loading and decoding
     try:
         model = _resolve_model(args.model)
         options = _options(args, model, fmt or "png")

@@ -2,8 +2,8 @@
 
 Three stages run at once so both cores stay busy: a reader thread decodes the next photos
 (Pillow releases the GIL while decoding), the caller's thread runs the network (onnxruntime
-releases it too), and a writer thread composites and encodes (OpenCV and pymatting's numba
-code release it). Queues between them hold at most two photos, bounding memory at 24 MP.
+releases it too), and a writer thread composites and encodes (OpenCV and numpy release it
+for their array work). Queues between them hold at most two photos, bounding memory at 24 MP.
 
 Safety rules: inputs are only ever opened for reading; an output path equal to any input is
 refused; outputs are written to a temp file and renamed, so a cancel or a kill never leaves a
@@ -31,7 +31,6 @@ from desktop_app.core.batch.plan import (  # re-exported: part of this module's 
     collect_inputs,
     plan_outputs,
 )
-from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import SeedStudioError
 from desktop_app.core.imageio import encode_image, load_image, remove_stale_temps, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
@@ -156,8 +155,6 @@ def run_batch(
             options = options.with_changes(model_path=default_model_path())
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
     clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
-    if options.foreground_estimation and not options.mask_only:
-        prewarm_foreground()
     pairs = collect_inputs(inputs, exclude=out_dir)
     items = plan_outputs(pairs, out_dir, options, Path(explicit_output) if explicit_output else None)
     report = BatchReport(
