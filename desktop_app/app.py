@@ -50,6 +50,21 @@ def _parse_size(text: str) -> tuple[int, int]:
     return max(w, 400), max(h, 300)
 
 
+def _release_startup_work_when_shown(window, waits_for_photo: bool) -> None:
+    """Open the start-up gate once the window is up, or once the photo given on the command
+    line is shown (or failed to open): a person waits for those, not for warm-ups."""
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.ui.shared.workers import release_startup_work
+
+    if waits_for_photo:
+        window.editor.photo_changed.connect(release_startup_work)
+        window.editor.loader.failed.connect(release_startup_work)
+        QTimer.singleShot(5000, release_startup_work)  # a slow decode must not hold them forever
+    else:
+        QTimer.singleShot(0, release_startup_work)  # after the first pass of the event loop
+
+
 def run_gui(argv: list[str]) -> int:
     """Run the GUI; returns the process exit status."""
     args = build_parser().parse_args(argv)
@@ -80,11 +95,13 @@ def run_gui(argv: list[str]) -> int:
     from desktop_app.ui.automation import Automation, Script
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
+    from desktop_app.ui.shared.workers import hold_startup_work
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "seed-studio"])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    hold_startup_work()  # model sessions and warm-ups wait until the window (and photo) are up
     window = MainWindow()
     if args.model is not None:
         try:
@@ -110,6 +127,7 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     if args.batch is not None:
         window.show_batch(args.batch)
+    _release_startup_work_when_shown(window, waits_for_photo=args.photo is not None)
     automation = Automation(window, script)
     if script.needed:
         automation.start()

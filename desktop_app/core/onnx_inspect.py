@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from desktop_app.core.errors import ModelError
@@ -147,7 +147,7 @@ def _sig(buf: mmap.mmap | bytes, start: int, end: int) -> TensorSig:
 
 def _parse(buf: mmap.mmap | bytes) -> tuple[dict, bool]:
     """The fields of a ModelProto that :class:`ModelHeader` holds, and whether it had a graph."""
-    found: dict = {"metadata": {}, "producer": "", "inputs": [], "outputs": [], "ops": {}, "weights": set()}
+    found: dict = {"metadata": {}, "producer": "", "inputs": [], "outputs": [], "ops": {}, "weights": set(), "nodes": 0}
     has_graph = False
     for fnum, wtype, vs, ve in _walk(buf, 0, len(buf)):
         if fnum == _MODEL_PRODUCER and wtype == 2:
@@ -161,13 +161,12 @@ def _parse(buf: mmap.mmap | bytes) -> tuple[dict, bool]:
 
 
 def _parse_graph(buf: mmap.mmap | bytes, start: int, end: int, found: dict) -> None:
+    nodes: list[tuple[int, int]] = []
     for fnum, wtype, vs, ve in _walk(buf, start, end):
         if wtype != 2:
             continue
         if fnum == _GRAPH_NODE:
-            op = _first_text(buf, vs, ve, _NODE_OP_TYPE)
-            for s, e in _fields(buf, vs, ve, _NODE_OUTPUT):
-                found["ops"][_text(buf, s, e)] = op
+            nodes.append((vs, ve))
         elif fnum == _GRAPH_INITIALIZER:  # weights: only the name, never the bytes
             found["weights"].add(_first_text(buf, vs, ve, _TENSOR_NAME))
         elif fnum == _GRAPH_SPARSE_INITIALIZER:
@@ -177,14 +176,46 @@ def _parse_graph(buf: mmap.mmap | bytes, start: int, end: int, found: dict) -> N
             found["inputs"].append(_sig(buf, vs, ve))
         elif fnum == _GRAPH_OUTPUT:
             found["outputs"].append(_sig(buf, vs, ve))
+    found["nodes"] = len(nodes)
+    # Only the nodes producing graph outputs matter; exporters write them last, so walking
+    # back from the end decodes a handful of a graph's thousands of nodes.
+    wanted = {o.name for o in found["outputs"]}
+    for vs, ve in reversed(nodes):
+        outs = [_text(buf, s, e) for s, e in _fields(buf, vs, ve, _NODE_OUTPUT)]
+        hits = wanted.intersection(outs)
+        if hits:
+            op = _first_text(buf, vs, ve, _NODE_OP_TYPE)
+            found["ops"].update(dict.fromkeys(hits, op))
+            wanted -= hits
+            if not wanted:
+                break
+
+
+_CACHE: dict[tuple[str, int, int], ModelHeader] = {}
 
 
 def read_header(path: str | os.PathLike[str]) -> ModelHeader:
-    """Parse ``path`` into a :class:`ModelHeader`; raise :class:`ModelError` if it is not ONNX."""
+    """Parse ``path`` into a :class:`ModelHeader`; raise :class:`ModelError` if it is not ONNX.
+
+    Cached per file identity (path, mtime, size): the model pickers, the click engine and
+    the CLI all ask about the same few files, and a replaced file is read again.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
-    size = path.stat().st_size
+    st = path.stat()
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached if cached.path == path else replace(cached, path=path)
+    header = _read_header(path, st.st_size)
+    if len(_CACHE) > 64:
+        _CACHE.clear()
+    _CACHE[key] = header
+    return header
+
+
+def _read_header(path: Path, size: int) -> ModelHeader:
     if size == 0:
         raise ModelError(f"{path}: not an ONNX model (the file is empty)")
     try:
@@ -194,7 +225,7 @@ def read_header(path: str | os.PathLike[str]) -> ModelHeader:
         raise ModelError(f"{path}: permission denied reading the model") from exc
     except Exception as exc:  # wire-format decode failure
         raise ModelError(f"{path}: not an ONNX model (cannot parse the file: {exc})") from exc
-    if not has_graph or not found["outputs"] or (not found["inputs"] and not found["ops"]):
+    if not has_graph or not found["outputs"] or (not found["inputs"] and not found["nodes"]):
         raise ModelError(f"{path}: not an ONNX model (no graph with inputs and outputs)")
     # models exported with IR < 4 list every weight as a graph input too
     inputs = tuple(v for v in found["inputs"] if v.name not in found["weights"])
