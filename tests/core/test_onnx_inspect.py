@@ -65,7 +65,8 @@ def test_header_matches_onnx(tmp_path: Path, builder: str) -> None:
 
 def test_garbage_and_truncated_files_are_model_errors(tmp_path: Path) -> None:
     good = make_seg_model(tmp_path / "m.onnx", convention="u2net").read_bytes()
-    for name, data in {"junk": b"\xff\x00garbage" * 20, "cut": good[: len(good) // 2], "text": b"hello world\n"}.items():
+    cases = {"junk": b"\xff\x00garbage" * 20, "cut": good[: len(good) // 2], "text": b"hello world\n"}
+    for name, data in cases.items():
         path = tmp_path / f"{name}.onnx"
         path.write_bytes(data)
         with pytest.raises(ModelError, match="not an ONNX model"):
