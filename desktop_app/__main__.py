@@ -45,6 +45,11 @@ def run_gui(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] and args[0] in HELP_FLAGS:  # the whole program: GUI flags and subcommands, no Qt
+        from desktop_app.gui_args import build_gui_parser
+
+        build_gui_parser().print_help()
+        return 0
     if wants_cli(args):
         from desktop_app.cli import main as cli_main
 

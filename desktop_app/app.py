@@ -11,35 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from desktop_app.ui.editor.canvas import ViewMode
+from desktop_app.gui_args import build_gui_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="seed-studio",
-        description="Seed Studio: remove photo backgrounds offline and touch up the mask.",
-        epilog="Command-line subcommands: seed-studio remove|models|info --help",
-    )
-    p.add_argument("photo", nargs="?", type=Path, help="photo to open")
-    p.add_argument(
-        "--batch", nargs="*", type=Path, metavar="PATH", help="open the batch queue with these photos and folders"
-    )
-    p.add_argument("--model", type=Path, help="ONNX model to use for this run (not saved as the choice)")
-    p.add_argument("--remove", action="store_true", help="run background removal after opening")
-    p.add_argument("--view", choices=[m.value for m in ViewMode], help="view mode to switch to")
-    p.add_argument(
-        "--background",
-        metavar="BG",
-        help="background behind the cut-out: transparent, a #rrggbb colour, blur, or an image path",
-    )
-    p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="save a grab of the window")
-    p.add_argument("--grab", choices=["window", "canvas"], default="window", help="what --screenshot captures")
-    p.add_argument("--quit", action="store_true", help="exit once the steps above are done")
-    p.add_argument("--size", default="1280x820", metavar="WxH", help="window size (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=300.0, help="give up on automation after N seconds")
-    return p
+    """The GUI's parser (Qt-free, in :mod:`desktop_app.gui_args`, so ``--help`` needs no Qt)."""
+    return build_gui_parser()
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -93,6 +71,7 @@ def run_gui(argv: list[str]) -> int:
 
     from desktop_app.core.errors import SeedStudioError
     from desktop_app.ui.automation import Automation, Script
+    from desktop_app.ui.editor.canvas import ViewMode
     from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
     from desktop_app.ui.shared.workers import hold_startup_work
