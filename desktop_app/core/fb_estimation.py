@@ -17,6 +17,8 @@ pymatting, and whose JIT kernels need warming):
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 
@@ -51,18 +53,64 @@ def _nearest_maps(h: int, w: int, h_src: int, w_src: int) -> tuple[np.ndarray, n
 
 
 def _resize_nearest(x: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    out = cv2.remap(x, maps[0], maps[1], cv2.INTER_NEAREST)
-    return out if out.ndim == x.ndim else out[..., None]
+    """(h_src, w_src[, C]) -> (h, w[, C]) into scratch memory."""
+    out = _arena.take(maps[0].shape + x.shape[2:])
+    cv2.remap(x, maps[0], maps[1], cv2.INTER_NEAREST, dst=out)
+    return out
 
 
-def _colour_stacks(x: np.ndarray, hh: int, ww: int, border: int) -> list[np.ndarray]:
-    """(h, w, C) -> [red, black], each (2, C, hh + 2*border, ww + 2*border), zero outside the image."""
+class _Arena(threading.local):
+    """Per-thread scratch memory for one estimate, reused by the next one.
+
+    An estimate needs ~1.3x its finest level in fresh arrays (a few MB at the usual 256 px);
+    allocated anew each time, that memory comes straight from the OS and every page faults on
+    first touch, which measured a third of the whole run. Arrays are carved out of one buffer
+    instead (a bump allocator reset per estimate); the buffer is kept between estimates unless
+    it grew past ``KEEP_BYTES``.
+    """
+
+    KEEP_BYTES = 32 << 20
+
+    def __init__(self) -> None:
+        self.buffer = np.empty(0, np.float32)
+        self.used = 0
+        self.wanted = 0
+
+    def reset(self) -> None:
+        self.used = self.wanted = 0
+
+    def take(self, shape: tuple[int, ...], zero: bool = False) -> np.ndarray:
+        n = int(np.prod(shape))
+        self.wanted += n
+        if self.used + n <= self.buffer.size:
+            out = self.buffer[self.used : self.used + n].reshape(shape)
+            self.used += n
+            if zero:
+                out.fill(0.0)
+            return out
+        return np.zeros(shape, np.float32) if zero else np.empty(shape, np.float32)
+
+    def settle(self) -> None:
+        """After an estimate: size the buffer for the next one like it (or let it go)."""
+        if self.wanted * 4 > self.KEEP_BYTES:
+            self.buffer = np.empty(0, np.float32)
+        elif self.wanted > self.buffer.size:
+            self.buffer = np.empty(self.wanted, np.float32)
+
+
+_arena = _Arena()
+
+
+def _colour_stacks(x: np.ndarray, hh: int, ww: int, border: int, planar: bool) -> list[np.ndarray]:
+    """(C, h, w) if ``planar`` else (h, w, C) -> [red, black], each (2, C, hh + 2*border,
+    ww + 2*border), zero outside the image."""
+    x = x if planar else x.transpose(2, 0, 1)
     stacks = []
     for members in (_RED, _BLACK):
-        stack = np.zeros((2, x.shape[2], hh + 2 * border, ww + 2 * border), np.float32)
+        stack = _arena.take((2, x.shape[0], hh + 2 * border, ww + 2 * border), zero=True)
         for m, (p, q) in enumerate(members):
-            part = x[p::2, q::2]
-            stack[m, :, border : border + part.shape[0], border : border + part.shape[1]] = part.transpose(2, 0, 1)
+            part = x[:, p::2, q::2]
+            stack[m, :, border : border + part.shape[1], border : border + part.shape[2]] = part
         stacks.append(stack)
     return stacks
 
@@ -74,50 +122,48 @@ def _neighbour_view(stack: np.ndarray, where: tuple[tuple[int, int, int], ...], 
     (m0, r0, c0), (m1, r1, c1) = where
     s0, s1, s2, s3 = stack.strides
     step = (m1 - m0) * s0 + (r1 - r0) * s2 + (c1 - c0) * s3
-    base = stack[m0, :, r0:, c0:]
-    return np.lib.stride_tricks.as_strided(
-        base, shape=(2, stack.shape[1], hh, ww), strides=(step, s1, s2, s3), writeable=False
-    )
+    offset = m0 * s0 + r0 * s2 + c0 * s3
+    # np.ndarray over the stack's buffer (bounds-checked by numpy; 5x cheaper than as_strided)
+    view = np.ndarray((2, stack.shape[1], hh, ww), stack.dtype, stack, offset, (step, s1, s2, s3))
+    view.flags.writeable = False
+    return view
 
 
-def _colour_constants(
-    image: np.ndarray, alpha: list[np.ndarray], inside: list[np.ndarray], colour: int, clamp_borders: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """K (2, 6, hh, ww), P (2, 2, 1, hh, ww), Q (2, 1, 1, hh, ww) and the neighbour weights
-    (2, 1, hh, ww each) of one colour's pixels, from padded alpha and in-image stacks."""
-    hh, ww = image.shape[2:]
+_K, _P, _Q, _W = slice(0, 6), slice(6, 8), 8, 9  # rows of a level's constant table
+
+
+def _level_table(image: np.ndarray, alpha: np.ndarray, clamp_borders: bool) -> np.ndarray:
+    """Per-pixel constants of a level, planar (9 + terms, h, w): K (6), P (2), Q, then the
+    weights of the left, right, up and down neighbours [and of the pixel itself]."""
+    h, w = alpha.shape
     reg = np.float32(REGULARIZATION)
-    a = alpha[colour][:, :, 1:-1, 1:-1]
-    here = inside[colour][:, :, 1:-1, 1:-1]
-    weights = []
-    for where in _NEIGHBOURS[colour]:
-        there = _neighbour_view(inside[1 - colour], where, hh, ww)
-        wk = np.abs(a - _neighbour_view(alpha[1 - colour], where, hh, ww))
-        wk *= np.float32(GRADIENT_WEIGHT)
-        wk += reg
-        wk *= there
-        wk *= here
-        weights.append(wk)
-    total = sum(weights)
+    table = _arena.take((_W + (5 if clamp_borders else 4), h, w), zero=True)
+    weights = table[_W:]
+    dx = np.abs(alpha[:, 1:] - alpha[:, :-1])
+    dx *= np.float32(GRADIENT_WEIGHT)
+    dx += reg
+    dy = np.abs(alpha[1:] - alpha[:-1])
+    dy *= np.float32(GRADIENT_WEIGHT)
+    dy += reg
+    weights[0, :, 1:] = dx  # neighbours outside the image keep weight 0
+    weights[1, :, :-1] = dx
+    weights[2, 1:] = dy
+    weights[3, :-1] = dy
     if clamp_borders:  # each missing neighbour: the pixel itself, with weight REGULARIZATION
-        missing = (4.0 - sum(wk > 0 for wk in weights)) * reg * here
-        weights.append(missing.astype(np.float32))
-        total += missing
-    total += 1.0 - here  # padding pixels: weigh 0 and are never read, but must stay finite
-    a1 = 1.0 - a
-    a00 = a * a + total
+        weights[4] = (weights[:4] == 0).sum(axis=0, dtype=np.float32) * reg
+    total = weights.sum(axis=0)
+    a1 = 1.0 - alpha
+    a00 = alpha * alpha + total
     a11 = a1 * a1 + total
-    a01 = a * a1
+    a01 = alpha * a1
     inv_det = 1.0 / (a00 * a11 - a01 * a01)
-    k = np.empty((2, 6, hh, ww), np.float32)
-    np.multiply((a11 * a - a01 * a1) * inv_det, image, out=k[:, 0:3])
-    np.multiply((a00 * a1 - a01 * a) * inv_det, image, out=k[:, 3:6])
-    p = np.stack([a11 * inv_det, a00 * inv_det], axis=1)[:, :, None, 0]
-    q = (a01 * inv_det)[:, None]
-    return k, p.reshape(2, 2, 1, hh, ww), q.reshape(2, 1, 1, hh, ww), weights
-
-
-CHUNK_ELEMENTS = 24_576  # elements per operand of one operation: keeps a sweep's operands in cache
+    planar = image.transpose(2, 0, 1)
+    np.multiply((a11 * alpha - a01 * a1) * inv_det, planar, out=table[0:3])
+    np.multiply((a00 * a1 - a01 * alpha) * inv_det, planar, out=table[3:6])
+    np.multiply(a11, inv_det, out=table[6])
+    np.multiply(a00, inv_det, out=table[7])
+    np.multiply(a01, inv_det, out=table[_Q])
+    return table
 
 
 def _solve_level(
@@ -129,50 +175,40 @@ def _solve_level(
     Each pixel's update, the closed-form solution of its 2x2 system, is
     ``[F; B] = K + P * S - Q * swap(S)`` with ``S`` the neighbour-weighted sum of [F; B] and
     K, P, Q per-pixel constants of the level, so a half-sweep is a dozen whole-array
-    operations on half the pixels, done in bands of rows small enough to stay in the CPU
-    cache (pixels of one colour do not depend on each other, so any split is exact).
+    operations on half the pixels (one colour: both of its phases at once).
     A neighbour outside the image has weight 0 (its view reads the zero border); pymatting
     clamps it to the pixel itself with weight ``REGULARIZATION``, which ``clamp_borders``
     reproduces (needed on the 1x1 level, where a pixel has no neighbour at all; on big levels
     the difference is ~1e-5 and would cost two more operations per half-sweep).
+    Padding pixels (odd sizes) have all-zero constants: they stay 0 and weigh 0.
     """
     h, w = alpha.shape
     hh, ww = (h + 1) // 2, (w + 1) // 2
-    states = _colour_stacks(fb, hh, ww, 1)
-    alphas = _colour_stacks(alpha[..., None], hh, ww, 1)
-    inside = _colour_stacks(np.ones((h, w, 1), np.float32), hh, ww, 1)
-    images = _colour_stacks(image, hh, ww, 0)
-    rows = max(1, min(hh, CHUNK_ELEMENTS // (12 * ww)))
-    s = np.empty((2, 6, rows, ww), np.float32)
-    t, u = np.empty_like(s), np.empty_like(s)
+    states = _colour_stacks(fb, hh, ww, 1, planar=False)
+    tables = _colour_stacks(_level_table(image, alpha, clamp_borders), hh, ww, 0, planar=True)
+    s5, t5, u5 = (_arena.take((2, 2, 3, hh, ww)) for _ in range(3))  # (member, F|B, channel, i, j)
+    s, t, u = (x.reshape(2, 6, hh, ww) for x in (s5, t5, u5))
     plans = []
-    for colour in (0, 1):
-        k, p, q, weights = _colour_constants(images[colour], alphas, inside, colour, clamp_borders)
+    for colour, table in enumerate(tables):
         own = states[colour][:, :, 1:-1, 1:-1]
         views = [_neighbour_view(states[1 - colour], where, hh, ww) for where in _NEIGHBOURS[colour]]
         if clamp_borders:
             views.append(own)
-        for r0 in range(0, hh, rows):
-            r1 = min(hh, r0 + rows)
-            n = r1 - r0
-            terms = [(wk[..., r0:r1, :], view[..., r0:r1, :]) for wk, view in zip(weights, views, strict=True)]
-            bufs = (s[..., :n, :], t[..., :n, :], u[..., :n, :])
-            plans.append((terms, k[..., r0:r1, :], p[..., r0:r1, :], q[..., r0:r1, :], own[..., r0:r1, :], bufs))
+        terms = [(table[:, _W + i, None], view) for i, view in enumerate(views)]
+        plans.append((terms[0], terms[1:], table[:, _K], table[:, _P, None], table[:, _Q, None, None], own))
+    swapped = s5[:, ::-1]  # s with F and B exchanged
     for _ in range(iterations):
-        for terms, k, p, q, own, (s_, t_, u_) in plans:
-            (w0, v0), *rest = terms
-            np.multiply(w0, v0, out=s_)
+        for (w0, v0), rest, k, p, q, own in plans:
+            np.multiply(w0, v0, out=s)
             for wk, vk in rest:
-                np.multiply(wk, vk, out=t_)
-                s_ += t_
-            shape5 = (2, 2, 3, *s_.shape[2:])
-            s5, t5, u5 = s_.reshape(shape5), t_.reshape(shape5), u_.reshape(shape5)
+                np.multiply(wk, vk, out=t)
+                s += t
             np.multiply(p, s5, out=t5)
-            t_ += k
-            np.multiply(q, s5[:, ::-1], out=u5)  # [:, ::-1] swaps F and B
-            t_ -= u_
-            np.clip(t_, 0.0, 1.0, out=own)
-    out = np.empty((h, w, 6), np.float32)
+            t += k
+            np.multiply(q, swapped, out=u5)
+            t -= u
+            np.clip(t, 0.0, 1.0, out=own)
+    out = _arena.take((h, w, 6))
     for state, members in zip(states, (_RED, _BLACK), strict=True):
         for m, (p_, q_) in enumerate(members):
             part = out[p_::2, q_::2]
@@ -192,6 +228,7 @@ def multilevel_fb(
     image = np.ascontiguousarray(image, np.float32)
     alpha = np.ascontiguousarray(alpha, np.float32)
     h0, w0 = alpha.shape
+    _arena.reset()
     fb = np.concatenate([_mean_colour(image, alpha > 0.9), _mean_colour(image, alpha < 0.1)])
     fb = fb.astype(np.float32).reshape(1, 1, 6)
     n_levels = max(1, int(np.ceil(np.log2(max(w0, h0)))))
@@ -206,7 +243,9 @@ def multilevel_fb(
         fb = _resize_nearest(fb, _nearest_maps(h, w, *fb.shape[:2]))
         iterations = small_iterations if small else big_iterations
         fb = _solve_level(level_image, level_alpha, fb, iterations, clamp_borders=small)
-    return np.ascontiguousarray(fb[..., :3]), np.ascontiguousarray(fb[..., 3:])
+    f, b = fb[..., :3].copy(), fb[..., 3:].copy()  # out of the scratch memory
+    _arena.settle()
+    return f, b
 
 
 EPS = 1e-5
