@@ -31,6 +31,7 @@ def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
 
 
 DENSE_PIXELS = 4_000_000  # crops up to this size are upsampled in one go (~100 MB of float maps)
+DENSE_FRACTION = 0.15  # ... if at least this fraction of them is in the band, else band pixels only
 
 
 def fb_resolution(longest_side: int, lo: int = 256, hi: int = 768) -> int:
@@ -88,7 +89,10 @@ def estimate_foreground(
     if scale == 1.0:
         np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
         return out
-    if ch * cw <= DENSE_PIXELS:  # one resize (same sampling grid as the strips' remap)
+    n_band = int(np.count_nonzero(crop_band))
+    # one resize (same sampling grid as the strips' remap) when the band fills the crop; a thin
+    # band (a subject's outline: ~5 % of a SOD photo's crop) is gathered and solved pixel-wise
+    if ch * cw <= DENSE_PIXELS and n_band > DENSE_FRACTION * ch * cw:
         f_up = cv2.resize(f_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         b_up = cv2.resize(b_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         np.copyto(out_crop, _solve(crop_rgb, crop_a, f_up, b_up), where=crop_band[..., None])
@@ -101,7 +105,7 @@ def estimate_foreground(
         n = int(np.count_nonzero(b))
         if n == 0:
             continue
-        if dense_ok and n > 0.15 * b.size:
+        if dense_ok and n > DENSE_FRACTION * b.size:
             my = ((np.arange(r0, r1) + 0.5) * (sh / ch) - 0.5).astype(np.float32)
             gx = np.ascontiguousarray(np.broadcast_to(map_x, (r1 - r0, cw)))
             gy = np.ascontiguousarray(np.broadcast_to(my[:, None], (r1 - r0, cw)))

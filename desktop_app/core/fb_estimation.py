@@ -40,8 +40,12 @@ _NEIGHBOURS = (
 
 
 def _mean_colour(image: np.ndarray, where: np.ndarray) -> np.ndarray:
-    count = int(np.count_nonzero(where))
-    return image[where].sum(axis=0) / (count + 1e-5) if count else np.zeros(image.shape[2], np.float32)
+    """pymatting's initial colour: sum / (count + 1e-5) over ``where`` (cv2: ~10x numpy's gather)."""
+    mask = where.view(np.uint8)
+    count = cv2.countNonZero(mask)
+    if not count:
+        return np.zeros(image.shape[2], np.float32)
+    return np.asarray(cv2.mean(image, mask=mask)[: image.shape[2]], np.float32) * (count / (count + 1e-5))
 
 
 def _nearest_maps(h: int, w: int, h_src: int, w_src: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,10 +111,19 @@ def _colour_stacks(x: np.ndarray, hh: int, ww: int, border: int, planar: bool) -
     x = x if planar else x.transpose(2, 0, 1)
     stacks = []
     for members in (_RED, _BLACK):
-        stack = _arena.take((2, x.shape[0], hh + 2 * border, ww + 2 * border), zero=True)
+        stack = _arena.take((2, x.shape[0], hh + 2 * border, ww + 2 * border))
+        small = stack.size < 65536  # one fill beats four border fills
+        if small:
+            stack.fill(0.0)
         for m, (p, q) in enumerate(members):
             part = x[:, p::2, q::2]
-            stack[m, :, border : border + part.shape[1], border : border + part.shape[2]] = part
+            rows, cols = part.shape[1:]
+            stack[m, :, border : border + rows, border : border + cols] = part
+            if not small:  # the zero border, and the row/column an odd size leaves empty
+                stack[m, :, :border] = 0.0
+                stack[m, :, border + rows :] = 0.0
+                stack[m, :, :, :border] = 0.0
+                stack[m, :, :, border + cols :] = 0.0
         stacks.append(stack)
     return stacks
 
@@ -137,8 +150,9 @@ def _level_table(image: np.ndarray, alpha: np.ndarray, clamp_borders: bool) -> n
     weights of the left, right, up and down neighbours [and of the pixel itself]."""
     h, w = alpha.shape
     reg = np.float32(REGULARIZATION)
-    table = _arena.take((_W + (5 if clamp_borders else 4), h, w), zero=True)
+    table = _arena.take((_W + (5 if clamp_borders else 4), h, w))
     weights = table[_W:]
+    weights[0, :, 0] = weights[1, :, -1] = weights[2, 0] = weights[3, -1] = 0.0  # outside the image
     dx = np.abs(alpha[:, 1:] - alpha[:, :-1])
     dx *= np.float32(GRADIENT_WEIGHT)
     dx += reg
@@ -167,9 +181,10 @@ def _level_table(image: np.ndarray, alpha: np.ndarray, clamp_borders: bool) -> n
 
 
 def _solve_level(
-    image: np.ndarray, alpha: np.ndarray, fb: np.ndarray, iterations: int, clamp_borders: bool
-) -> np.ndarray:
-    """``iterations`` red-black Gauss-Seidel sweeps of one level; returns the new (h, w, 6) F|B.
+    image: np.ndarray, alpha: np.ndarray, fb: np.ndarray, iterations: int, clamp_borders: bool, last: bool = False
+) -> list[np.ndarray]:
+    """``iterations`` red-black Gauss-Seidel sweeps of one level; returns the new [(h, w, 6) F|B]
+    in scratch memory, or for the ``last`` level [F, B] as new (h, w, 3) arrays.
 
     ``image`` is (h, w, 3), ``alpha`` (h, w), ``fb`` (h, w, 6): F's channels then B's.
     Each pixel's update, the closed-form solution of its 2x2 system, is
@@ -178,8 +193,9 @@ def _solve_level(
     operations on half the pixels (one colour: both of its phases at once).
     A neighbour outside the image has weight 0 (its view reads the zero border); pymatting
     clamps it to the pixel itself with weight ``REGULARIZATION``, which ``clamp_borders``
-    reproduces (needed on the 1x1 level, where a pixel has no neighbour at all; on big levels
-    the difference is ~1e-5 and would cost two more operations per half-sweep).
+    reproduces. That is needed on the 1x1 level, where a pixel has no neighbour at all;
+    elsewhere the difference is ~1e-5 of a weight (no change in 1/255 steps on SOD photos) and
+    would cost two more operations per half-sweep.
     Padding pixels (odd sizes) have all-zero constants: they stay 0 and weigh 0.
     """
     h, w = alpha.shape
@@ -208,12 +224,14 @@ def _solve_level(
             np.multiply(q, swapped, out=u5)
             t -= u
             np.clip(t, 0.0, 1.0, out=own)
-    out = _arena.take((h, w, 6))
+    outs = [np.empty((h, w, 3), np.float32), np.empty((h, w, 3), np.float32)] if last else [_arena.take((h, w, 6))]
     for state, members in zip(states, (_RED, _BLACK), strict=True):
         for m, (p_, q_) in enumerate(members):
-            part = out[p_::2, q_::2]
-            part[...] = state[m, :, 1 : 1 + part.shape[0], 1 : 1 + part.shape[1]].transpose(1, 2, 0)
-    return out
+            planes = state[m, :, 1:-1, 1:-1].transpose(1, 2, 0)  # (hh, ww, 6)
+            for i, out in enumerate(outs):
+                part = out[p_::2, q_::2]
+                part[...] = planes[: part.shape[0], : part.shape[1], 3 * i : 3 * i + out.shape[2]]
+    return outs
 
 
 def multilevel_fb(
@@ -242,10 +260,11 @@ def multilevel_fb(
             level_image, level_alpha = _resize_nearest(image, maps), _resize_nearest(alpha, maps)
         fb = _resize_nearest(fb, _nearest_maps(h, w, *fb.shape[:2]))
         iterations = small_iterations if small else big_iterations
-        fb = _solve_level(level_image, level_alpha, fb, iterations, clamp_borders=small)
-    f, b = fb[..., :3].copy(), fb[..., 3:].copy()  # out of the scratch memory
+        last = level == n_levels
+        outs = _solve_level(level_image, level_alpha, fb, iterations, clamp_borders=(h, w) == (1, 1), last=last)
+        fb = outs[0]
     _arena.settle()
-    return f, b
+    return outs[0], outs[1]
 
 
 EPS = 1e-5
