@@ -1,7 +1,8 @@
 """Entry point of ``seed-studio`` / ``python -m desktop_app``: GUI or command line.
 
-``remove``, ``models`` and ``info`` run the Qt-free CLI. Anything else (no arguments, a photo
-path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
+``remove``, ``models`` and ``info`` run the Qt-free CLI. ``-h``/``--help`` describes both the
+window's flags and the subcommands (:mod:`desktop_app.gui_args`, no Qt import). Anything else
+(no arguments, a photo path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
 imported only then, so the CLI works on machines without Qt. A first argument that is an
 existing path always means "open this in the GUI", even if it is named like a subcommand.
 """
