@@ -69,18 +69,27 @@ def run_gui(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.errors import SeedStudioError
-    from desktop_app.ui.automation import Automation, Script
-    from desktop_app.ui.editor.canvas import ViewMode
-    from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
-    from desktop_app.ui.shared.workers import hold_startup_work
+    from desktop_app.ui.shared.workers import hold_startup_work, release_startup_work
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "seed-studio"])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
     hold_startup_work()  # model sessions and warm-ups wait until the window (and photo) are up
+    try:
+        return _run_window(app, args, background, size)
+    finally:
+        release_startup_work()  # an early exit must not leave the gate shut for a later window
+
+
+def _run_window(app, args: argparse.Namespace, background, size: tuple[int, int]) -> int:
+    """Build, show and run the main window for parsed ``args``; returns the exit status."""
+    from desktop_app.core.errors import SeedStudioError
+    from desktop_app.ui.automation import Automation, Script
+    from desktop_app.ui.editor.canvas import ViewMode
+    from desktop_app.ui.main_window import MainWindow
+
     window = MainWindow()
     if args.model is not None:
         try:

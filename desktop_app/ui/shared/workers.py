@@ -73,20 +73,30 @@ JobFn = Callable[[Any, CancelToken], Any]
 # Start-up gate. Warm-ups (building onnxruntime sessions, first runs) and workers marked
 # ``after_startup`` wait for it, so they do not compete for the CPU and the GIL with the GUI
 # thread while the window and the first photo come up. Open unless the app closes it
-# (``hold_startup_work``, run_gui does); it also opens by itself after STARTUP_GATE_TIMEOUT_S.
-_startup_gate = threading.Event()
-_startup_gate.set()
+# (``hold_startup_work``, run_gui does); it also opens by itself after STARTUP_GATE_TIMEOUT_S,
+# and a worker shut down while waiting leaves at once without running anything.
+_gate = threading.Condition()
+_gate_open = True
 STARTUP_GATE_TIMEOUT_S = 10.0
 
 
 def hold_startup_work() -> None:
     """Make warm-ups and ``after_startup`` workers wait until :func:`release_startup_work`."""
-    _startup_gate.clear()
+    global _gate_open
+    with _gate:
+        _gate_open = False
 
 
 def release_startup_work() -> None:
     """Let the held start-up work run (safe to call repeatedly)."""
-    _startup_gate.set()
+    global _gate_open
+    with _gate:
+        _gate_open = True
+        _gate.notify_all()
+
+
+def startup_gate_open() -> bool:
+    return _gate_open
 
 
 @dataclass
@@ -185,6 +195,8 @@ class LatestWinsWorker(QObject):
             self._cond.notify()
         if running is not None:
             running.token.cancel()
+        with _gate:
+            _gate.notify_all()  # a thread still held at the start-up gate leaves now
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
@@ -202,7 +214,10 @@ class LatestWinsWorker(QObject):
     # -- worker thread -----------------------------------------------------------------------
     def _loop(self) -> None:
         if self._after_startup:
-            _startup_gate.wait(STARTUP_GATE_TIMEOUT_S)
+            with _gate:
+                _gate.wait_for(lambda: _gate_open or self._stop, timeout=STARTUP_GATE_TIMEOUT_S)
+            if self._stop:
+                return
         if self._warmup is not None:
             try:
                 self._warmup()
