@@ -51,15 +51,15 @@ def estimate_foreground(
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
     The F/B estimator (``method``: "multilevel", "blur" fusion or "pymatting", see
-    :func:`low_res_fb`) runs on the band's bounding
-    box shrunk to at most ``max_side`` pixels (default :func:`fb_resolution`), returning
-    low-res foreground F and background B. Back at full resolution, only band pixels change:
-    where alpha is high the compositing equation I = aF + (1-a)B is solved for F with the
-    full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
-    where alpha is low that solve is ill-conditioned and the upsampled F is used. Pixels
-    outside the band keep the photo's colour. The full-resolution pass walks strips of
-    ``strip`` rows, gathering band pixels where they are sparse and working densely where
-    they are not, so memory stays bounded and a 24 MP photo costs well under a second.
+    :func:`low_res_fb`) runs on the band's bounding box shrunk to at most ``max_side`` pixels
+    (default :func:`fb_resolution`), returning low-res foreground F and background B. Back at
+    full resolution, only band pixels change: where alpha is high the compositing equation
+    I = aF + (1-a)B is solved for F with the full-res photo I and the (smooth) upsampled B,
+    which keeps the subject's fine texture; where alpha is low that solve is ill-conditioned
+    and the upsampled F is used. Pixels outside the band keep the photo's colour. The
+    full-resolution pass walks strips of ``strip`` rows, gathering band pixels where they are
+    sparse and working densely where they are not, so memory stays bounded and a 24 MP photo
+    costs well under a second.
     """
     band = (alpha > SOFT_LO) & (alpha < SOFT_HI)
     rows = np.flatnonzero(band.any(axis=1))
@@ -90,8 +90,8 @@ def estimate_foreground(
         np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
         return out
     n_band = int(np.count_nonzero(crop_band))
-    # one resize (same sampling grid as the strips' remap) when the band fills the crop; a thin
-    # band (a subject's outline: ~5 % of a SOD photo's crop) is gathered and solved pixel-wise
+    # one resize (same sampling grid as the strips' remap) when the band fills much of the crop;
+    # a thin band (the outline of a crisp mask) is gathered and solved pixel by pixel instead
     if ch * cw <= DENSE_PIXELS and n_band > DENSE_FRACTION * ch * cw:
         f_up = cv2.resize(f_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         b_up = cv2.resize(b_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
