@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from desktop_app.core.batch.engine import CANCELLED, FAILED, SKIPPED, BatchControl, BatchItem, run_batch
+from desktop_app.cli_support import BarProgress, background, fraction, output_problem, positive, silence_stdout, size
+from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, run_batch
 from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import ImageLoadError, ModelError, SeedStudioError
-from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, parse_size, probe_writable, read_capped
+from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, read_capped
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
 from desktop_app.core.models import (
     convention_names,
@@ -28,45 +28,13 @@ from desktop_app.core.models import (
     user_models_dir,
 )
 from desktop_app.core.onnx_inspect import read_header
-from desktop_app.core.options import RemoveOptions, parse_background
+from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import check_background, remove_background
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
 SUBCOMMANDS = ("remove", "models", "info")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _fraction(text: str) -> float:
-    v = float(text)
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return v
-
-
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < v < float("inf"):  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return v
-
-
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _background(text: str) -> str:
-    try:
-        parse_background(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument(
         "--bg",
         default="transparent",
-        type=_background,
+        type=background,
         metavar="BG",
         help="transparent | #rrggbb | blur | IMAGE",
     )
@@ -95,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-predict the subject with the click model (better edges and fewer holes, ~2x time)",
     )
-    rm.add_argument("--threshold", type=_fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
+    rm.add_argument("--threshold", type=fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
     rm.add_argument("--crop", action="store_true", help="crop to the subject with a margin")
     rm.add_argument("--margin", type=float, default=0.03, help="crop margin, fraction of the subject size")
     rm.add_argument("--format", choices=("png", "webp", "jpg"), help="output format (default png)")
@@ -103,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--name-pattern", default="{stem}.{ext}", help="output names: {stem}, {ext}, {srcext}")
     rm.add_argument("--no-fg-estimation", action="store_true", help="keep the photo's colours in soft edges")
     rm.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
-    rm.add_argument("--max-megapixels", type=_positive, default=150.0, help="refuse larger images (bomb guard)")
-    rm.add_argument("--max-file-size", type=_size, default=DEFAULT_MAX_FILE_BYTES, metavar="SIZE",
+    rm.add_argument("--max-megapixels", type=positive, default=150.0, help="refuse larger images (bomb guard)")
+    rm.add_argument("--max-file-size", type=size, default=DEFAULT_MAX_FILE_BYTES, metavar="SIZE",
                     help="refuse larger files, e.g. 500M or 2G (default 1G)")  # fmt: skip
     rm.add_argument("--json-report", metavar="PATH", help="write a per-file JSON report")
     rm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -172,7 +140,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     except ImageLoadError as exc:
         _err(f"--bg: {exc}")
         return EXIT_USAGE
-    problem = _output_problem(args, stdin_mode, out_dir)
+    problem = output_problem(args, stdin_mode, out_dir)
     if problem:
         _err(problem)
         return EXIT_USAGE
@@ -180,32 +148,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return _remove_stdin(args, options, segmenter)
     assert out_dir is not None
     return _remove_batch(args, options, segmenter, out_dir, explicit)
-
-
-def _output_problem(args: argparse.Namespace, stdin_mode: bool, out_dir: Path | None) -> str:
-    """Why the outputs (folder, stdin's file, report) cannot be written, or "" if they can.
-
-    Checked by writing (a probe file): a read-only folder used to be found only after every
-    photo had been inferred, and a bad --json-report path after the whole batch.
-    """
-    if args.json_report:
-        report = Path(args.json_report).expanduser()
-        if report.is_dir():
-            return f"--json-report {report}: is a folder; name a file, e.g. {report / 'report.json'}"
-        why = probe_writable(report.parent)
-        if why:
-            return f"--json-report {report}: cannot write there: {why}"
-    if stdin_mode and args.output:
-        target = Path(args.output).expanduser()
-        if target.is_dir():
-            return f"-o {target}: is a folder; from stdin, -o names the output file (e.g. {target / 'cut.png'})"
-        why = probe_writable(target.parent)
-        return f"-o {target}: cannot write there: {why}" if why else ""
-    if out_dir is not None:
-        why = probe_writable(out_dir)
-        if why:
-            return f"cannot write to the output folder {out_dir}: {why}"
-    return ""
 
 
 def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: Segmenter) -> int:
@@ -230,39 +172,10 @@ def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: S
         sys.stdout.buffer.write(encoded)
         sys.stdout.buffer.flush()
     except OSError as exc:  # /dev/full, a closed pipe (`| head -c 10`)
-        _silence_stdout()
+        silence_stdout()
         _err(f"cannot write to stdout: {os_error_text(exc)}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush of the bytes still buffered
-    does not fail a second time ("Exception ignored ... OSError") after our clear message."""
-    try:
-        fd = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(fd, sys.stdout.fileno())
-        os.close(fd)
-    except (OSError, ValueError, AttributeError):  # no real stdout (a test's stand-in)
-        pass
-
-
-class BarProgress:
-    """The batch's progress callback for a tqdm bar: it counts photos that really finished.
-
-    Cancelled items are not progress: after Ctrl-C the engine reports every photo it did not
-    get to as cancelled, and counting those made the bar jump to 100 % as the batch stopped.
-    """
-
-    def __init__(self, bar) -> None:
-        self.bar = bar
-
-    def __call__(self, done: int, total: int, item: BatchItem) -> None:
-        if self.bar.total != total:
-            self.bar.total = total
-        if item.status != CANCELLED:
-            self.bar.set_postfix_str(item.source.name[-30:], refresh=False)
-            self.bar.update(1)
 
 
 def _remove_batch(

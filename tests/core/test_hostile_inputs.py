@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -254,3 +255,42 @@ def test_avif_is_decoded_or_listed_and_heic_is_listed(tmp_path: Path, segmenter:
     else:
         assert got["b.avif"][0] == "skipped" and "AVIF" in got["b.avif"][1]
     assert got["c.heic"][0] == "skipped" and "HEIC" in got["c.heic"][1] and "not supported" in got["c.heic"][1]
+
+
+@pytest.mark.timeout(60)
+def test_cancel_returns_even_while_a_read_hangs(
+    tmp_path: Path, segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What one Ctrl-C on a hung read (a dead network share; a FIFO before the fix) must do: end
+    the batch, with the photos it did not get to reported as cancelled, instead of waiting forever."""
+    from desktop_app.core.batch import engine
+
+    src = tmp_path / "in"
+    for i in range(3):
+        save(src / f"p{i}.jpg", seed=i)
+    reading, release = threading.Event(), threading.Event()
+
+    def hanging_read(*args, **kwargs):
+        reading.set()
+        release.wait()  # blocks until the test ends
+        raise OSError("never mind")
+
+    monkeypatch.setattr(engine, "load_image", hanging_read)
+    monkeypatch.setattr(engine, "READER_GRACE_S", 0.2)
+    control = engine.BatchControl()
+    threading.Thread(target=lambda: reading.wait() and control.cancel(), daemon=True).start()
+    try:
+        report = run_batch([src], tmp_path / "out", RemoveOptions(), segmenter, control=control)
+    finally:
+        release.set()
+    assert report.cancelled and report.count("cancelled") == 3
+
+
+def test_cli_max_file_size(tmp_path: Path, seg_model: Path, capsys) -> None:
+    src = save(tmp_path / "a.jpg")
+    args = ["remove", str(src), "-o", str(tmp_path / "out"), "--model", str(seg_model)]
+    assert cli_main([*args, "--max-file-size", "100"]) == 1
+    assert "over the 100 bytes limit" in capsys.readouterr().err
+    assert cli_main([*args, "--max-file-size", "2M"]) == 0
+    with pytest.raises(SystemExit):
+        cli_main([*args, "--max-file-size", "lots"])

@@ -184,7 +184,7 @@ def run_batch(
         t.start()
     try:
         while True:
-            job = _get(decoded, emit_ready, threads[0])
+            job = _get(decoded, emit_ready, threads[0], control)
             if job is _END:
                 break
             it, loaded, exc, secs = job
@@ -244,15 +244,24 @@ def _wind_down(threads: list[threading.Thread], decoded: queue.Queue, idle: Call
                     break
 
 
-def _get(q: queue.Queue, idle: Callable[[], None], producer: threading.Thread):
-    """Blocking get that keeps reporting finished items while it waits (timely progress); the
-    end marker if the producer is gone without sending one (it gave up after a cancel)."""
+def _get(q: queue.Queue, idle: Callable[[], None], producer: threading.Thread, control: BatchControl):
+    """Blocking get that keeps reporting finished items while it waits (timely progress).
+
+    Returns the end marker if the producer is gone without sending one, or if the batch was
+    cancelled and the producer has not delivered for ``READER_GRACE_S`` (a read hanging on a
+    dead network share must not keep a cancelled batch alive).
+    """
+    deadline: float | None = None
     while True:
         try:
             return q.get(timeout=0.05)
         except queue.Empty:
             if not producer.is_alive() and q.empty():
                 return _END
+            if control.cancelled:
+                deadline = deadline or time.monotonic() + READER_GRACE_S
+                if time.monotonic() > deadline:
+                    return _END
             idle()
 
 
