@@ -153,6 +153,10 @@ def _sig(value_info: onnx.ValueInfoProto) -> TensorSig:
 def read_header(path: str | os.PathLike[str]) -> ModelHeader:
     """Parse ``path`` into a :class:`ModelHeader`; raise :class:`ModelError` if it is not ONNX."""
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not an ONNX model file")
+    if path.exists() and not path.is_file():  # a FIFO or device: opening it could block forever
+        raise ModelError(f"{path}: not a regular file, so not an ONNX model file")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     size = path.stat().st_size
