@@ -10,6 +10,8 @@ from PySide6.QtGui import QColor
 
 from desktop_app.ui.editor.canvas import ViewMode
 
+SAFE_START_TOOLS = ("pan", "clicks")  # tools a session may start in: a first click cannot paint
+
 
 class WindowStateMixin:
     """``_restore_settings`` at start-up, ``_save_settings`` on close."""
@@ -29,7 +31,10 @@ class WindowStateMixin:
         self.brush_settings.hardness = float(s.value("brush/hardness", self.brush_settings.hardness))
         self.brush_panel.set_radius(self.brush_settings.radius)
         self.brush_panel.hardness.setValue(round(self.brush_settings.hardness * 100))
-        self.set_tool(s.value("tool", "brush", str))
+        # Start in Pan (or Clicks if the last session ended there): a painting tool restored
+        # from last time would turn the first click on a new photo into a brush dab.
+        tool = s.value("tool", "pan", str)
+        self.set_tool(tool if tool in SAFE_START_TOOLS else "pan")
         self.refresh_recent_menu()
 
     def _save_settings(self) -> None:
@@ -40,6 +45,5 @@ class WindowStateMixin:
         s.setValue("view/overlay_opacity", self.canvas.overlay_opacity)
         s.setValue("brush/radius", self.brush_settings.radius)
         s.setValue("brush/hardness", self.brush_settings.hardness)
-        checked = self.tool_actions.checkedAction()
-        s.setValue("tool", checked.data() if checked else "brush")
+        s.setValue("tool", self.current_tool())
         s.sync()
