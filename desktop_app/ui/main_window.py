@@ -152,6 +152,9 @@ class MainWindow(
         self.background_panel = BackgroundPanel()
         column = QWidget()
         col = QVBoxLayout(column)
+        col.setContentsMargins(6, 4, 6, 4)
+        col.setSpacing(2)
+        self.sections: dict[str, QCollapsible] = {}
         for title, widget in (
             ("Model", model_box),
             ("Tools", self.brush_panel),
@@ -159,7 +162,10 @@ class MainWindow(
             ("View", self.view_panel),
             ("Background and export", self.background_panel),
         ):
-            section = QCollapsible(title)
+            section = self.sections[title] = QCollapsible(title)
+            # compact: all five sections fit the default 1280x820 window without scrolling
+            section.layout().setContentsMargins(0, 0, 0, 4)
+            section.layout().setSpacing(0)
             section.addWidget(widget)
             section.expand(animate=False)
             col.addWidget(section)
