@@ -166,6 +166,7 @@ class MainWindow(
             # compact: all five sections fit the default 1280x820 window without scrolling
             section.layout().setContentsMargins(0, 0, 0, 4)
             section.layout().setSpacing(0)
+            widget.layout().setContentsMargins(8, 2, 2, 2)
             section.addWidget(widget)
             section.expand(animate=False)
             col.addWidget(section)

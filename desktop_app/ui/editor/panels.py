@@ -47,7 +47,6 @@ class BrushPanel(QWidget):
     def __init__(self, tool_actions: list, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         self.tool_row = QHBoxLayout()
         self.tool_row.addStretch(1)
         self.tool_buttons: list[QToolButton] = []
