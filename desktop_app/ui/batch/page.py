@@ -281,9 +281,9 @@ class BatchPage(BatchRowsMixin, BatchLayoutMixin, QWidget):
         self.progress_label.setText(text)
 
     def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat(f"{done:,} / {total:,}")  # first: valueChanged sees the new text
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done:,} / {total:,}")
 
     def _queue_changed(self) -> None:
         """Rows or options changed: the progress line now previews the next run."""
