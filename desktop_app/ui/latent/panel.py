@@ -71,7 +71,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self._history_pending = False
         self._pending_path: Path | None = None
         self.renderer = LatestWinsWorker(jobs.render, "latent-render", self)
-        self.loader = LatestWinsWorker(jobs.load_generator, "latent-load", self)
+        self.loader = LatestWinsWorker(jobs.load_generator, "latent-load", self, after_startup=True)
         self.encoder = LatestWinsWorker(jobs.encode, "latent-encode", self)
         self.files = LatestWinsWorker(jobs.run_file_job, "latent-files", self)
         self._build()
