@@ -260,6 +260,7 @@ class MainWindow(
         ed.mask_changed.connect(cv.mask_updated)
         ed.adjust_session_closed.connect(self.mask_panel.reset_neutral)
         ed.removal_finished.connect(self._on_removal_finished)
+        self.click_controller.worker.warmed_up.connect(self._offer_clicks)
         ed.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         ed.error.connect(self.show_error)
         self.remove_button.clicked.connect(self.remove_background)
@@ -291,6 +292,14 @@ class MainWindow(
     def current_tool(self) -> str:
         checked = self.tool_actions.checkedAction()
         return checked.data() if checked else "pan"
+
+    def _offer_clicks(self) -> None:
+        """Pan is the safe first tool; once there is a mask a click most likely means "fix this
+        part": switch to Clicks unless the person picked a tool. Also run when the click worker
+        has found its model (off the GUI thread), which can be after a removal finished."""
+        picked = self.tool_chosen or self.current_tool() != "pan"
+        if not picked and self.click_controller.available and self.editor.last_removal is not None:
+            self.set_tool("clicks")
 
     def _on_escape(self) -> None:
         """Esc: stop a running removal, else discard the clicks on screen, else nothing (and no
@@ -340,10 +349,7 @@ class MainWindow(
         if self.canvas.mode == ViewMode.ORIGINAL:
             self.set_view_mode(ViewMode.OVERLAY)
         self._show_removal_readout(result)
-        # Pan is the safe first tool; once there is a mask, a click most likely means "fix
-        # this part", which is what the Clicks tool does (unless the person picked a tool).
-        if not self.tool_chosen and self.current_tool() == "pan" and self.click_controller.available:
-            self.set_tool("clicks")
+        self._offer_clicks()
         if self.background_panel.current().value == "blur":
             self._request_background("blur")
 

@@ -8,6 +8,7 @@ anything; a few read internal state to *check* the result exactly.)
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,24 @@ def test_window_starts_in_pan_and_switches_to_clicks_once_a_mask_exists(
     assert win.editor.mask is None  # a first click on the photo paints nothing
     remove_with_ctrl_r(qtbot, win)
     assert checked_tool(win) == ["Clicks"]
+
+
+def test_clicks_is_offered_when_the_click_model_is_found_after_the_removal(
+    qtbot, models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start-up the click model is looked for off the GUI thread; a quick removal can finish
+    first. The switch to Clicks then comes when the model is found."""
+    from desktop_app.ui.editor import click_tool
+
+    found = threading.Event()
+    real = click_tool.warm_up_clicks
+    monkeypatch.setattr(click_tool, "warm_up_clicks", lambda: (found.wait(30), real())[1])
+    win = show_main_window(qtbot)
+    open_with_ctrl_o(qtbot, win, write_photo(tmp_path / "p.png", W, H), monkeypatch)
+    remove_with_ctrl_r(qtbot, win)
+    assert checked_tool(win) == ["Pan"] and not win.click_controller.available
+    found.set()
+    qtbot.waitUntil(lambda: checked_tool(win) == ["Clicks"], timeout=WAIT)
 
 
 def test_a_chosen_tool_is_kept_and_a_painting_tool_is_not_restored(
