@@ -17,8 +17,9 @@ Two measurements, one run:
    run, model updates per second, throughput, and RSS (current and peak) after 100 and after
    1,000 photos.
 
-The model is ``--model``, else the embedded default, else a rembg-style ``u2net*.onnx`` found
-under ``runs/``, else bench_remove's generated U2-Net-convention stand-in. rembg is found on
+The model is ``--model``, else a rembg-compatible copy of the embedded default (fixed 320x320
+input, no metadata, named ``u2net_*``: both tools run it with U2-Net preprocessing), else a
+rembg-style ``u2net*.onnx`` found under ``runs/``, else bench_remove's generated stand-in. rembg is found on
 PYTHONPATH or ``--rembg-path DIR`` (e.g. a ``pip install --target DIR rembg``); without it the
 comparison is skipped with a clear line and our figures are still reported.
 Prints a table and one JSON line. Run: ``nice .venv/bin/python benchmarks/bench_batch.py``.
@@ -39,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_remove import REMBG_DRIVER, SOD, build_standin, rembg_available, timed  # noqa: E402
+from bench_remove import REMBG_DRIVER, SOD, build_standin, rembg_available, rembg_compatible_copy, timed  # noqa: E402
 
 
 def pick_model(arg: str | None, work: Path) -> tuple[Path, str]:
@@ -49,7 +50,8 @@ def pick_model(arg: str | None, work: Path) -> tuple[Path, str]:
     from desktop_app.core.models import default_model_path
 
     try:
-        return default_model_path(), "embedded default"
+        default = default_model_path()
+        return rembg_compatible_copy(default, work), f"rembg-compatible copy of the embedded default ({default.name})"
     except ModelError:
         pass
     found = sorted((REPO / "runs").rglob("u2net*.onnx"))
@@ -79,7 +81,9 @@ def link_photos(folder: Path, n: int, subfolders: int = 1) -> str:
     return f"{SOD} (symlinked, cycled)"
 
 
-def compare_cli(model: Path, work: Path, n: int, repeats: int, rembg_path: str | None, no_rembg: bool) -> dict:
+def compare_cli(
+    model: Path, work: Path, n: int, repeats: int, rembg_path: str | None, no_rembg: bool, baseline: str | None = None
+) -> dict:
     folder = work / "cli-photos"
     link_photos(folder, n)
     exe = Path(sys.executable).with_name("seed-studio")
@@ -95,6 +99,11 @@ def compare_cli(model: Path, work: Path, n: int, repeats: int, rembg_path: str |
         driver = work / "rembg_driver.py"
         driver.write_text(REMBG_DRIVER)
         runners["rembg p (u2net_custom)"] = ([sys.executable, str(driver), "p", str(model), str(folder)], env)
+    if baseline:  # another checkout's default pipeline, e.g. main before a change, same rounds
+        tree = str(Path(baseline).resolve())  # first on sys.path: the benchmark's cwd is this tree
+        boot = f"import sys; sys.path.insert(0, {tree!r}); from desktop_app.__main__ import main; sys.exit(main())"
+        base_cmd = [sys.executable, "-c", boot, "remove", str(folder), "--model", str(model), "-q", "-o"]
+        runners["baseline remove (default)"] = (base_cmd, {"PYTHONPATH": tree})
     best: dict[str, float] = {}
     cpu: dict[str, float] = {}  # user + sys seconds of the process: what a busy machine cannot hide
     for rnd in range(repeats):
@@ -283,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rembg-path", help="folder to add to PYTHONPATH for rembg (e.g. a pip --target dir)")
     ap.add_argument("--no-rembg", action="store_true")
     ap.add_argument("--no-cli", action="store_true", help="skip the CLI vs rembg comparison")
+    ap.add_argument("--baseline", help="also time `remove` (default settings) from this checkout, interleaved")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="bench_batch_"))
     try:
@@ -290,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"model: {model} ({note}); photos: {SOD if SOD.is_dir() else 'synthetic'}; cpus: {os.cpu_count()}")
         result: dict = {"bench": "bench_batch", "model": str(model), "model_note": note, "cpu_count": os.cpu_count()}
         if not args.no_cli:
-            cli = compare_cli(model, work, args.photos, args.repeats, args.rembg_path, args.no_rembg)
+            cli = compare_cli(model, work, args.photos, args.repeats, args.rembg_path, args.no_rembg, args.baseline)
             result["cli"] = cli
             print(f"\nCLI, {cli['photos']} photos, best of {args.repeats} interleaved rounds (fresh processes):")
             print(f"{'tool':40s} {'seconds':>8s} {'photos/s':>9s} {'CPU s':>7s}")

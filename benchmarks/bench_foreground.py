@@ -1,6 +1,7 @@
-"""Foreground-colour estimation: blur fusion (OpenCV, the default) against pymatting.
+"""Foreground-colour estimation: our numpy multilevel estimator (the default) and blur fusion
+against pymatting, the estimator the app used before (numba, 1.5 s import per process).
 
-On SOD photos with the embedded default model's alpha, both estimators run through the same
+On SOD photos with the embedded default model's alpha, every estimator runs through the same
 bounded-resolution pipeline (``compose.estimate_foreground``); only the low-resolution F/B
 solver differs. Reported per estimator:
 
@@ -10,7 +11,8 @@ solver differs. Reported per estimator:
   0.95) composited on white, divided by the same for the photo's "true" colours proxy: the
   opaque subject pixels just inside the edge. Near 1: no fringe; naive colours over a dark
   background fall well below 1 on dark-background photos;
-* time for one 12 MP photo (4240 x 2832, a SOD photo enlarged), and the import cost.
+* time for one 12 MP photo (4240 x 2832, a SOD photo enlarged), median of 3 (interleaved
+  rounds, so a busy machine slows every estimator alike), and the import cost.
 
 Needs pymatting (``dev`` extra). Prints a table and one JSON line.
 Run: ``.venv/bin/python benchmarks/bench_foreground.py [--n 100]``.
@@ -71,7 +73,9 @@ def main() -> int:
 
     segmenter = Segmenter(default_model_path())
     photos = sorted(SOD.glob("*.webp"))[: args.n]
-    rows: dict[str, dict[str, list[float]]] = {m: {"diff": [], "edge": []} for m in ("naive", "blur", "pymatting")}
+    rows: dict[str, dict[str, list[float]]] = {
+        m: {"diff": [], "edge": []} for m in ("naive", "multilevel", "blur", "pymatting")
+    }
     for path in photos:
         rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
         alpha = segmenter.predict(rgb)
@@ -84,15 +88,16 @@ def main() -> int:
 
     big = cv2.resize(cv2.cvtColor(cv2.imread(str(photos[0])), cv2.COLOR_BGR2RGB), (4240, 2832), cv2.INTER_CUBIC)
     big_alpha = cv2.resize(segmenter.predict(big), (4240, 2832))
-    times = {}
-    for method in ("blur", "pymatting"):
+    methods = ("multilevel", "blur", "pymatting")
+    runs: dict[str, list[float]] = {m: [] for m in methods}
+    for method in methods:
         compose.estimate_foreground(big, big_alpha, method=method)  # warm (JIT, caches)
-        runs = []
-        for _ in range(3):
+    for _ in range(3):
+        for method in methods:
             t = time.perf_counter()
             compose.estimate_foreground(big, big_alpha, method=method)
-            runs.append(time.perf_counter() - t)
-        times[method] = float(np.median(runs))
+            runs[method].append(time.perf_counter() - t)
+    times = {m: float(np.median(v)) for m, v in runs.items()}
 
     result = {
         "photos": len(photos),

@@ -90,6 +90,26 @@ def build_standin(path: Path, width: int = 32) -> Path:
     return path
 
 
+def rembg_compatible_copy(src: Path, work: Path, size: int = 320) -> Path:
+    """``src`` (one of our dynamic-size exports) as rembg's ``u2net_custom`` session expects a
+    file: a fixed 1x3x320x320 input and no Seed Studio metadata, named ``u2net_*`` so both
+    tools preprocess it the same way (U2-Net convention: / max, ImageNet mean/std, min-max).
+    The same weights as ``seg export --rembg-compatible`` writes, without needing the checkpoint."""
+    import onnx
+
+    model = onnx.load(str(src))
+    for value in (*model.graph.input, *model.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) == 4:
+            for dim, fixed in zip(dims, (1, 3 if value in model.graph.input else 1, size, size), strict=True):
+                dim.Clear()
+                dim.dim_value = fixed
+    del model.metadata_props[:]
+    out = work / f"u2net_{src.stem}-{size}.onnx"
+    onnx.save(model, str(out))
+    return out
+
+
 def pick_model(arg: str | None, work: Path) -> tuple[Path, str]:
     if arg:
         return Path(arg), "given"

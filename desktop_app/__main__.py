@@ -1,7 +1,8 @@
 """Entry point of ``seed-studio`` / ``python -m desktop_app``: GUI or command line.
 
-``remove``, ``models`` and ``info`` run the Qt-free CLI. Anything else (no arguments, a photo
-path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
+``remove``, ``models`` and ``info`` run the Qt-free CLI. ``-h``/``--help`` describes both the
+window's flags and the subcommands (:mod:`desktop_app.gui_args`, no Qt import). Anything else
+(no arguments, a photo path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
 imported only then, so the CLI works on machines without Qt. A first argument that is an
 existing path always means "open this in the GUI", even if it is named like a subcommand.
 """
@@ -45,6 +46,11 @@ def run_gui(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] and args[0] in HELP_FLAGS:  # the whole program: GUI flags and subcommands, no Qt
+        from desktop_app.gui_args import build_gui_parser
+
+        build_gui_parser().print_help()
+        return 0
     if wants_cli(args):
         from desktop_app.cli import main as cli_main
 

@@ -11,35 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from desktop_app.ui.editor.canvas import ViewMode
+from desktop_app.gui_args import build_gui_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="seed-studio",
-        description="Seed Studio: remove photo backgrounds offline and touch up the mask.",
-        epilog="Command-line subcommands: seed-studio remove|models|info --help",
-    )
-    p.add_argument("photo", nargs="?", type=Path, help="photo to open")
-    p.add_argument(
-        "--batch", nargs="*", type=Path, metavar="PATH", help="open the batch queue with these photos and folders"
-    )
-    p.add_argument("--model", type=Path, help="ONNX model to use for this run (not saved as the choice)")
-    p.add_argument("--remove", action="store_true", help="run background removal after opening")
-    p.add_argument("--view", choices=[m.value for m in ViewMode], help="view mode to switch to")
-    p.add_argument(
-        "--background",
-        metavar="BG",
-        help="background behind the cut-out: transparent, a #rrggbb colour, blur, or an image path",
-    )
-    p.add_argument("--screenshot", type=Path, metavar="OUT.png", help="save a grab of the window")
-    p.add_argument("--grab", choices=["window", "canvas"], default="window", help="what --screenshot captures")
-    p.add_argument("--quit", action="store_true", help="exit once the steps above are done")
-    p.add_argument("--size", default="1280x820", metavar="WxH", help="window size (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=300.0, help="give up on automation after N seconds")
-    return p
+    """The GUI's parser (Qt-free, in :mod:`desktop_app.gui_args`, so ``--help`` needs no Qt)."""
+    return build_gui_parser()
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -48,6 +26,21 @@ def _parse_size(text: str) -> tuple[int, int]:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"--size must look like 1280x820, got {text!r}") from exc
     return max(w, 400), max(h, 300)
+
+
+def _release_startup_work_when_shown(window, waits_for_photo: bool) -> None:
+    """Open the start-up gate once the window is up, or once the photo given on the command
+    line is shown (or failed to open): a person waits for those, not for warm-ups."""
+    from PySide6.QtCore import QTimer
+
+    from desktop_app.ui.shared.workers import release_startup_work
+
+    if waits_for_photo:
+        window.editor.photo_changed.connect(release_startup_work)
+        window.editor.loader.failed.connect(release_startup_work)
+        QTimer.singleShot(5000, release_startup_work)  # a slow decode must not hold them forever
+    else:
+        QTimer.singleShot(0, release_startup_work)  # after the first pass of the event loop
 
 
 def run_gui(argv: list[str]) -> int:
@@ -76,15 +69,27 @@ def run_gui(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop_app.core.errors import SeedStudioError
-    from desktop_app.ui.automation import Automation, Script
-    from desktop_app.ui.main_window import MainWindow
     from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
+    from desktop_app.ui.shared.workers import hold_startup_work, release_startup_work
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "seed-studio"])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    hold_startup_work()  # model sessions and warm-ups wait until the window (and photo) are up
+    try:
+        return _run_window(app, args, background, size)
+    finally:
+        release_startup_work()  # an early exit must not leave the gate shut for a later window
+
+
+def _run_window(app, args: argparse.Namespace, background, size: tuple[int, int]) -> int:
+    """Build, show and run the main window for parsed ``args``; returns the exit status."""
+    from desktop_app.core.errors import SeedStudioError
+    from desktop_app.ui.automation import Automation, Script
+    from desktop_app.ui.editor.canvas import ViewMode
+    from desktop_app.ui.main_window import MainWindow
+
     window = MainWindow()
     if args.model is not None:
         try:
@@ -110,6 +115,7 @@ def run_gui(argv: list[str]) -> int:
     window.show()
     if args.batch is not None:
         window.show_batch(args.batch)
+    _release_startup_work_when_shown(window, waits_for_photo=args.photo is not None)
     automation = Automation(window, script)
     if script.needed:
         automation.start()

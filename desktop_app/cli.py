@@ -13,7 +13,6 @@ from pathlib import Path
 
 from desktop_app.cli_support import BarProgress, background, fraction, output_problem, positive, silence_stdout, size
 from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, run_batch
-from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import ImageLoadError, ModelError, SeedStudioError
 from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, read_capped
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
@@ -124,8 +123,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         fmt = fmt or explicit.suffix
     elif stdin_mode and out_dir is not None and out_dir.suffix.lower() in IMAGE_EXTENSIONS:
         fmt = fmt or out_dir.suffix  # `-o cut.jpg` from stdin writes a JPEG, not PNG bytes named .jpg
-    if not args.no_fg_estimation and not args.mask_only:
-        prewarm_foreground()  # overlaps the 1-2 s numba import with model loading and decoding
     try:
         model = _resolve_model(args.model)
         options = _options(args, model, fmt or "png")

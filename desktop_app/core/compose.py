@@ -3,21 +3,20 @@
 Cut-outs use STRAIGHT (un-premultiplied) alpha, as PNG and WebP define it. The colour stored
 in a soft-edge pixel must be the *subject's* colour: the photo's pixel there is a mix of
 subject and old background, and keeping it paints a dark/coloured fringe on any new background
-(rembg issue #474). :func:`estimate_foreground` solves for the subject colour with pymatting's
-multilevel estimator (Germer et al. 2020), at bounded resolution so a 24 MP photo stays fast.
-``method="blur"`` swaps in blur fusion (Forte & Pitié 2021, :mod:`.blur_fusion`: OpenCV box
-filters, no numba import); ``benchmarks/bench_foreground.py`` compares the two.
+(rembg issue #474). :func:`estimate_foreground` solves for the subject colour with the
+multilevel estimator of Germer et al. (2020) in :mod:`.fb_estimation` (numpy and OpenCV: no
+numba, whose import cost pymatting 1.5 s per process), at bounded resolution so a 24 MP photo
+stays fast. ``method="blur"`` swaps in blur fusion (Forte & Pitié 2021) and ``"pymatting"``
+the original numba implementation (not a dependency: install it to compare);
+``benchmarks/bench_foreground.py`` compares them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
-
 import cv2
 import numpy as np
 
-from . import blur_fusion
+from . import fb_estimation
 
 SOFT_LO = 1.0 / 255.0  # below: invisible once quantised
 SOFT_HI = 254.0 / 255.0  # above: the photo pixel is the subject's colour
@@ -32,12 +31,13 @@ def alpha_to_u8(alpha: np.ndarray) -> np.ndarray:
 
 
 DENSE_PIXELS = 4_000_000  # crops up to this size are upsampled in one go (~100 MB of float maps)
+DENSE_FRACTION = 0.15  # ... if at least this fraction of them is in the band, else band pixels only
 
 
 def fb_resolution(longest_side: int, lo: int = 256, hi: int = 768) -> int:
-    """Longest side of pymatting's pass for a band box this long: half of it, within [lo, hi].
+    """Longest side of the F/B estimator's pass for a band box this long: half of it, within [lo, hi].
 
-    pymatting's cost is linear in pixels and its F/B only matter where the full-resolution
+    The estimator's cost is linear in pixels and its F/B only matter where the full-resolution
     solve below cannot be used (alpha < 0.5); at half resolution the alpha-weighted colour
     differs from a full-resolution run by ~1/255 on SOD photos (against ~4/255 for no
     estimation) at a third of the time.
@@ -46,19 +46,20 @@ def fb_resolution(longest_side: int, lo: int = 256, hi: int = 768) -> int:
 
 
 def estimate_foreground(
-    rgb: np.ndarray, alpha: np.ndarray, max_side: int | None = None, strip: int = 256, method: str = "pymatting"
+    rgb: np.ndarray, alpha: np.ndarray, max_side: int | None = None, strip: int = 256, method: str = "multilevel"
 ) -> np.ndarray:
     """Subject colour (HxWx3 uint8) for every pixel of the soft band of ``alpha``.
 
-    The F/B estimator (``method``: "blur" fusion, or "pymatting") runs on the band's bounding
-    box shrunk to at most ``max_side`` pixels (default :func:`fb_resolution`), returning
-    low-res foreground F and background B. Back at full resolution, only band pixels change:
-    where alpha is high the compositing equation I = aF + (1-a)B is solved for F with the
-    full-res photo I and the (smooth) upsampled B, which keeps the subject's fine texture;
-    where alpha is low that solve is ill-conditioned and the upsampled F is used. Pixels
-    outside the band keep the photo's colour. The full-resolution pass walks strips of
-    ``strip`` rows, gathering band pixels where they are sparse and working densely where
-    they are not, so memory stays bounded and a 24 MP photo costs well under a second.
+    The F/B estimator (``method``: "multilevel", "blur" fusion or "pymatting", see
+    :func:`low_res_fb`) runs on the band's bounding box shrunk to at most ``max_side`` pixels
+    (default :func:`fb_resolution`), returning low-res foreground F and background B. Back at
+    full resolution, only band pixels change: where alpha is high the compositing equation
+    I = aF + (1-a)B is solved for F with the full-res photo I and the (smooth) upsampled B,
+    which keeps the subject's fine texture; where alpha is low that solve is ill-conditioned
+    and the upsampled F is used. Pixels outside the band keep the photo's colour. The
+    full-resolution pass walks strips of ``strip`` rows, gathering band pixels where they are
+    sparse and working densely where they are not, so memory stays bounded and a 24 MP photo
+    costs well under a second.
     """
     band = (alpha > SOFT_LO) & (alpha < SOFT_HI)
     rows = np.flatnonzero(band.any(axis=1))
@@ -88,7 +89,10 @@ def estimate_foreground(
     if scale == 1.0:
         np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
         return out
-    if ch * cw <= DENSE_PIXELS:  # one resize (same sampling grid as the strips' remap)
+    n_band = int(np.count_nonzero(crop_band))
+    # one resize (same sampling grid as the strips' remap) when the band fills much of the crop;
+    # a thin band (the outline of a crisp mask) is gathered and solved pixel by pixel instead
+    if ch * cw <= DENSE_PIXELS and n_band > DENSE_FRACTION * ch * cw:
         f_up = cv2.resize(f_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         b_up = cv2.resize(b_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         np.copyto(out_crop, _solve(crop_rgb, crop_a, f_up, b_up), where=crop_band[..., None])
@@ -101,7 +105,7 @@ def estimate_foreground(
         n = int(np.count_nonzero(b))
         if n == 0:
             continue
-        if dense_ok and n > 0.15 * b.size:
+        if dense_ok and n > DENSE_FRACTION * b.size:
             my = ((np.arange(r0, r1) + 0.5) * (sh / ch) - 0.5).astype(np.float32)
             gx = np.ascontiguousarray(np.broadcast_to(map_x, (r1 - r0, cw)))
             gy = np.ascontiguousarray(np.broadcast_to(my[:, None], (r1 - r0, cw)))
@@ -140,63 +144,36 @@ def _solve(i_u8: np.ndarray, a: np.ndarray, f_up: np.ndarray, b_up: np.ndarray) 
     return alpha_to_u8(solved)
 
 
-def low_res_fb(image: np.ndarray, alpha: np.ndarray, method: str = "blur") -> tuple[np.ndarray, np.ndarray]:
-    """F and B (float32 in [0, 1]) by the chosen estimator."""
+def low_res_fb(image: np.ndarray, alpha: np.ndarray, method: str = "multilevel") -> tuple[np.ndarray, np.ndarray]:
+    """F and B (float32 in [0, 1]) by the chosen estimator.
+
+    "multilevel" (default) is Germer et al.'s estimator on numpy; "pymatting" runs the same
+    method through pymatting's numba kernels, kept only for comparison (benchmarks, parity
+    tests): it is not a dependency, and importing it costs ~1.5 s per process.
+    """
+    if method == "multilevel":
+        return fb_estimation.multilevel_fb(image, alpha)
     if method == "blur":
-        return blur_fusion.estimate_fb(image, alpha)
+        return fb_estimation.blur_fusion_fb(image, alpha)
     if method == "pymatting":
         return _pymatting_fb(image, alpha)
-    raise ValueError(f"unknown foreground estimator {method!r} (blur or pymatting)")
-
-
-_estimator = None
-_estimator_lock = threading.Lock()
-_prewarm_started = False
-
-
-def _load_estimator():
-    """pymatting's ``estimate_foreground_ml``, imported once (numba: 1-2 s, so lazily)."""
-    global _estimator
-    with _estimator_lock:
-        if _estimator is None:
-            from pymatting import estimate_foreground_ml
-
-            _estimator = estimate_foreground_ml
-        return _estimator
-
-
-def prewarm() -> None:
-    """Import the foreground estimator on a background thread, ahead of the first cut-out.
-
-    The import then overlaps model loading, decoding and inference instead of delaying the
-    first output. Cheap to call repeatedly; an import error resurfaces at first real use.
-    """
-    global _prewarm_started
-    if _estimator is None and not _prewarm_started:
-        _prewarm_started = True
-        threading.Thread(target=_prewarm_quietly, name="pymatting-prewarm", daemon=True).start()
-
-
-def _prewarm_quietly() -> None:
-    with contextlib.suppress(Exception):
-        _load_estimator()
+    raise ValueError(f"unknown foreground estimator {method!r} (multilevel, blur or pymatting)")
 
 
 def _pymatting_fb(image: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """pymatting's multilevel F/B estimate, single-threaded.
 
-    pymatting's numba kernels are parallel; with onnxruntime and our reader/writer threads
-    already using every core, numba's OpenMP pool measured 6x *slower* (0.39 s vs 0.07 s at
-    768x512, 250x on tiny images) than one thread. The batch engine gets its parallelism from
-    pipelining instead. ``numba.set_num_threads`` is per calling thread, so this is safe.
+    numba's thread pool measured 6x slower than one thread next to onnxruntime and our reader
+    and writer threads (the batch engine gets its parallelism from pipelining), and
+    ``numba.set_num_threads`` is per calling thread, so this is safe.
     """
-    estimate = _load_estimator()
     import numba
+    from pymatting import estimate_foreground_ml
 
     previous = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        f, b = estimate(image, alpha, return_background=True)
+        f, b = estimate_foreground_ml(image, alpha, return_background=True)
         return np.ascontiguousarray(f, np.float32), np.ascontiguousarray(b, np.float32)
     finally:
         numba.set_num_threads(previous)

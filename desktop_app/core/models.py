@@ -6,8 +6,11 @@ found in this order (first hit wins, the user can override the convention):
 
 1. our own ``metadata_props`` (keys in :mod:`desktop_app.core.model_meta`), written at export;
 2. the file name of a known third-party model (rembg's names: u2net, isnet-general-use...);
-3. the input shape (320 -> U2-Net family, 1024 -> ISNet or BiRefNet told apart by whether the
-   graph already ends in a Sigmoid).
+3. the graph's output signature (:mod:`desktop_app.core.signature`: U²-Net's seven 320x320
+   maps, IS-Net's six 1024x1024 side outputs plus feature maps, BiRefNet's single logits map),
+   which survives renaming (``model.onnx`` from a model hub);
+4. the input shape: 320 -> U2-Net family; 1024 -> a probe run on a grey image tells IS-Net's
+   probabilities from BiRefNet's logits.
 
 Conventions follow how each model was trained (its authors' inference code), cross-checked with
 rembg's sessions; the table and its reasons live in :mod:`desktop_app.core.conventions`.
@@ -32,6 +35,7 @@ from desktop_app.core.conventions import (  # re-exported: part of this module's
 )
 from desktop_app.core.errors import ModelError, NoDefaultModelError
 from desktop_app.core.onnx_inspect import ModelHeader, read_header
+from desktop_app.core.signature import DIS_SIZE, U2NET_SIZE, convention_from_signature, probe_is_probability
 
 ENV_MODELS_DIR = "SEED_STUDIO_MODELS"
 ENV_USER_MODELS_DIR = "SEED_STUDIO_USER_MODELS"
@@ -90,7 +94,7 @@ class ModelSpec:
     output_meaning: str = "foreground probability"
     metrics: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-    source: str = "metadata"  # metadata | filename | input-shape | override
+    source: str = "metadata"  # metadata | filename | signature | input-shape | probe | override
     convention: str = "seed"
     scale: str = "unit"  # unit | image-max
     minmax: bool = False
@@ -215,6 +219,26 @@ def _parse_resize(meta: dict[str, str]) -> dict:
     return {"resize": resize, "size_multiple": multiple, "max_aspect": max_aspect}
 
 
+def _third_party_family(header: ModelHeader, static_hw: tuple[int, int] | None) -> tuple[str, str]:
+    """(family, how it was found) for a file without our metadata: its name, else its graph's
+    output signature, else its input size (320: U²-Net; 1024: a probe run tells IS-Net's
+    probabilities from BiRefNet's logits)."""
+    family = convention_from_filename(header.path.stem)
+    if family is not None:
+        return family, "filename"
+    family = convention_from_signature(header, static_hw)
+    if family is not None:
+        return family, "signature"
+    if static_hw == U2NET_SIZE:
+        return "u2net", "input-shape"
+    if static_hw == DIS_SIZE:
+        return ("isnet" if probe_is_probability(header, static_hw) else "birefnet"), "probe"
+    raise ModelError(
+        f"{header.path}: no Seed Studio metadata, unknown file name and input shape "
+        f"{header.inputs[0].shape}; pass a convention ({', '.join(sorted(CONVENTIONS))})"
+    )
+
+
 def spec_from_header(header: ModelHeader, convention: str | None = None) -> ModelSpec:
     """Build the spec for an inspected file; ``convention`` overrides detection (not the kind check)."""
     p = header.path
@@ -229,20 +253,7 @@ def spec_from_header(header: ModelHeader, convention: str | None = None) -> Mode
         family = resolve_convention(convention)
         vals.update(CONVENTIONS[family], convention=family, source="override")
     elif not ours:
-        family = convention_from_filename(p.stem)
-        source = "filename"
-        if family is None:
-            source = "input-shape"
-            if static_hw == (320, 320):
-                family = "u2net"
-            elif static_hw == (1024, 1024):
-                ends_in_sigmoid = header.output_ops[:1] == ("Sigmoid",)
-                family = "isnet" if ends_in_sigmoid else "birefnet"
-            else:
-                raise ModelError(
-                    f"{p}: no Seed Studio metadata, unknown file name and input shape "
-                    f"{header.inputs[0].shape}; pass a convention ({', '.join(sorted(CONVENTIONS))})"
-                )
+        family, source = _third_party_family(header, static_hw)
         vals.update(CONVENTIONS[family], convention=family, source=source)
     if static_hw is not None and vals.get("input_size", static_hw) != static_hw:
         notes.append(f"graph input is {static_hw[0]}x{static_hw[1]}; using it instead of {vals['input_size']}")

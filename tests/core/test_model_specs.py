@@ -50,9 +50,9 @@ def test_seed_metadata_is_read(tmp_path: Path) -> None:
         ("isnet-anime.onnx", "isnet", "isnet", "filename"),
         ("birefnet-general-lite.onnx", "birefnet", "birefnet", "filename"),
         ("bria-rmbg-2.0.onnx", "birefnet", "bria-rmbg", "filename"),
-        ("anything320.onnx", "u2net", "u2net", "input-shape"),
-        ("anything1024s.onnx", "isnet", "isnet", "input-shape"),  # graph ends in Sigmoid
-        ("anything1024l.onnx", "birefnet", "birefnet", "input-shape"),  # logits
+        ("anything320.onnx", "u2net", "u2net", "signature"),  # seven 320x320 maps
+        ("anything1024s.onnx", "isnet", "isnet", "signature"),  # one map, graph ends in Sigmoid
+        ("anything1024l.onnx", "birefnet", "birefnet", "signature"),  # one logits map
     ],
 )
 def test_third_party_detection(tmp_path: Path, filename: str, convention: str, family: str, source: str) -> None:

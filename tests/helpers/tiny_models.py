@@ -236,3 +236,45 @@ def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0) -> P
         mm.KEY_EXTRA: json.dumps({"click_radius": radius, "zoom_expansion": 1.4, "zoom_min_crop": 0.2}),
     }
     return _save(model, path, meta)
+
+
+def make_signature_model(
+    path: str | Path,
+    size: int,
+    maps: int,
+    features: int = 0,
+    probability: bool = True,
+    identity_after: bool = False,
+) -> Path:
+    """A third-party-looking graph (no metadata) with a given output signature: ``maps``
+    1-channel size x size outputs (``fn="red"`` logits, through a Sigmoid when ``probability``,
+    then an Identity when ``identity_after``, as some exports end), then ``features`` feature
+    maps (3 channels at half resolution), like IS-Net's decoder outputs."""
+    mean, std = IMAGENET_MEAN, IMAGENET_STD
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, size, size])
+    inits = [
+        numpy_helper.from_array(np.array([0], np.int64), "s0"),
+        numpy_helper.from_array(np.array([1], np.int64), "s1"),
+        numpy_helper.from_array(np.array([1], np.int64), "ax"),
+        numpy_helper.from_array(np.array(red_offset(mean, std), np.float32), "c"),
+        numpy_helper.from_array(np.array(RED_GAIN, np.float32), "k"),
+    ]
+    nodes = [
+        helper.make_node("Slice", ["input", "s0", "s1", "ax"], ["red"]),
+        helper.make_node("Sub", ["red", "c"], ["centred"]),
+        helper.make_node("Mul", ["centred", "k"], ["z"]),
+    ]
+    outs = []
+    for i in range(maps):
+        name = f"d{i}"
+        head = f"{name}_p" if identity_after else name
+        nodes.append(helper.make_node("Sigmoid" if probability else "Identity", ["z"], [head]))
+        if identity_after:
+            nodes.append(helper.make_node("Identity", [f"{name}_p"], [name]))
+        outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, 1, size, size]))
+    for i in range(features):
+        nodes.append(helper.make_node("AveragePool", ["input"], [f"f{i}"], kernel_shape=[2, 2], strides=[2, 2]))
+        outs.append(helper.make_tensor_value_info(f"f{i}", TensorProto.FLOAT, [1, 3, size // 2, size // 2]))
+    graph = helper.make_graph(nodes, "third_party", [x], outs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="pytorch")
+    return _save(model, path, None)

@@ -116,3 +116,27 @@ def test_lite0_network_exports_with_free_height_and_width(tmp_path):
         got = session.run(None, {"image": x.numpy()})[0]
         assert got.shape == expected.shape
         assert np.abs(got - expected).max() < 1e-4
+
+
+def test_click_model_on_the_pretrained_encoder_starts_as_the_segmentation_model():
+    """Conv1S: the click planes enter through zero-initialised weights, so a click model
+    initialised from a lite0 segmentation network predicts exactly what it did, until the
+    click branch learns; and the branch does take part once its weights move."""
+    from training.models.clicknet import ClickNet, click_config, init_from_segnet
+
+    torch.manual_seed(0)
+    seg = SegNet(PRESETS["lite0"]).eval()
+    load_pretrained_encoder(seg.encoder)
+    for p in seg.parameters():  # a "trained" decoder, not the default init
+        p.data.add_(torch.randn_like(p) * 0.01)
+    clicks = ClickNet(click_config(PRESETS["lite0"])).eval()
+    assert init_from_segnet(clicks, seg.state_dict()) > 100
+    x = torch.rand(1, 3, 64, 96)
+    guidance = torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(clicks(x, guidance), seg(x), rtol=0, atol=1e-6)
+        clicks.net.encoder.extra_stem.weight.add_(torch.randn_like(clicks.net.encoder.extra_stem.weight))
+        assert (clicks(x, guidance) - seg(x)).abs().max() > 1e-3
+    groups = clicks.net.optimizer_groups(0.3)
+    extra = {id(p) for p in clicks.net.encoder.extra_stem.parameters()}
+    assert groups[0]["lr_scale"] == 0.3 and not extra & {id(p) for p in groups[0]["params"]}

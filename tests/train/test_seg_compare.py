@@ -21,10 +21,10 @@ def test_compare_grid_has_a_row_per_photo_and_a_cut_out_per_model(tiny_dataset, 
     grid = cv2.imread(str(out))
     cell = 64 + LABEL_H
     assert grid.shape[0] == len(stems) * (cell + 4)
-    assert grid.shape[1] == 4 * (64 + 4)  # photo, truth, two models (square 64 px photos)
+    assert grid.shape[1] == 4 * (96 + 4)  # photo, truth, two models; cells are 1.5 x as wide as high
     # the two models' columns differ: each shows its own mask, not a copy of the photo
-    red_col = grid[LABEL_H:cell, 2 * 68 : 2 * 68 + 64].astype(int)
-    green_col = grid[LABEL_H:cell, 3 * 68 : 3 * 68 + 64].astype(int)
+    red_col = grid[LABEL_H:cell, 2 * 100 + 16 : 2 * 100 + 80].astype(int)
+    green_col = grid[LABEL_H:cell, 3 * 100 + 16 : 3 * 100 + 80].astype(int)
     assert np.abs(red_col - green_col).mean() > 5
 
 

@@ -26,6 +26,7 @@ from ..data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
 from ..export import checkpoint_metrics, export_onnx, parity
 from ..losses import PIXEL_LOSSES, deep_supervision_loss
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
+from ..models.efficientnet_lite import load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA
@@ -129,6 +130,8 @@ def cmd_train(args) -> int:
         base = SegNetConfig.from_dict(seg_ckpt["model_config"])
     config = click_config(base)
     model = ClickNet(config)
+    if config.encoder == "lite0" and seg_ckpt is None and init_ckpt is None:
+        load_pretrained_encoder(model.net.encoder)  # ImageNet RGB path; the click branch starts at zero
     cfg = TrainConfig(
         out=args.out,
         epochs=args.epochs,
@@ -154,7 +157,9 @@ def cmd_train(args) -> int:
         "object_crop_prob": args.object_crop_prob,
         "loss": args.loss,
     }
-    trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config)
+    task_config["encoder_lr_scale"] = args.encoder_lr_scale
+    groups = model.net.optimizer_groups(args.encoder_lr_scale)
+    trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config, param_groups=groups)
     resumed = args.resume and trainer.resume()
     if init_ckpt is not None and not resumed:  # a new phase: weights only, fresh schedule
         model.load_state_dict(init_ckpt["ema"])
@@ -270,6 +275,12 @@ def add_commands(sub) -> None:
         default="bce",
         choices=PIXEL_LOSSES,
         help="pixel term next to soft IoU: bce, or RITM's normalized focal loss (nfl)",
+    )
+    p.add_argument(
+        "--encoder-lr-scale",
+        type=float,
+        default=0.3,
+        help="learning-rate factor for the pretrained encoder's RGB path (lite0 presets)",
     )
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--eval-size", type=int, default=256)

@@ -33,10 +33,17 @@ def on_checkerboard(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def _fit(img: np.ndarray, height: int) -> np.ndarray:
+    """Scale into a height x 1.5*height cell (white margins), so portrait and landscape
+    photos line up in columns and every label has room."""
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=2)
-    w = round(img.shape[1] * height / img.shape[0])
-    return cv2.resize(img, (w, height), interpolation=cv2.INTER_AREA)
+    width = round(height * 1.5)
+    scale = min(height / img.shape[0], width / img.shape[1])
+    w, h = max(1, round(img.shape[1] * scale)), max(1, round(img.shape[0] * scale))
+    cell = np.full((height, width, 3), 255, np.uint8)
+    x0, y0 = (width - w) // 2, (height - h) // 2
+    cell[y0 : y0 + h, x0 : x0 + w] = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    return cell
 
 
 def _label(img: np.ndarray, text: str) -> np.ndarray:

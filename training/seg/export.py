@@ -14,7 +14,7 @@ from desktop_app.core.models import keep_aspect_size
 from ..export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
 from ..models.segnet import SegNet, SegNetConfig, count_parameters
 from ..trainer import load_checkpoint
-from .config import TRAINING_DATA
+from .config import ARCHITECTURES, PRETRAINED_ENCODERS, TRAINING_DATA
 
 VERSION = "1"
 
@@ -64,6 +64,10 @@ def export_checkpoint(
         val_dir = str(task.get("val_data", ""))
         metrics = _measure(model, val_dir, size, keep_aspect, flip_average) | {"step": ckpt.get("step")}
     metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
+    encoder = model.config.encoder
+    training_data = "; ".join(
+        [TRAINING_DATA, *([PRETRAINED_ENCODERS[encoder]] if encoder in PRETRAINED_ENCODERS else [])]
+    )
     metadata = {
         meta.KEY_KIND: meta.KIND_SEGMENTATION,
         meta.KEY_NAME: name,
@@ -75,14 +79,14 @@ def export_checkpoint(
         meta.KEY_OUTPUT_INDEX: "0",
         meta.KEY_ACTIVATION: "none",
         meta.KEY_OUTPUT_MEANING: "foreground probability in [0,1], N x 1 x H x W at the input size",
-        meta.KEY_TRAINING_DATA: TRAINING_DATA,
+        meta.KEY_TRAINING_DATA: training_data,
         meta.KEY_METRICS: json.dumps(metrics),
         meta.KEY_RESIZE: meta.RESIZE_KEEP_ASPECT if keep_aspect else meta.RESIZE_STRETCH,
         meta.KEY_SIZE_MULTIPLE: str(meta.DEFAULT_SIZE_MULTIPLE),
         meta.KEY_MAX_ASPECT: repr(meta.DEFAULT_MAX_ASPECT),
     }
     extra = {
-        "architecture": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
+        "architecture": ARCHITECTURES[encoder],
         "parameters": count_parameters(model),
         "model_config": ckpt["model_config"],
         "trained_steps": ckpt.get("step"),

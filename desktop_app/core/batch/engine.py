@@ -2,8 +2,8 @@
 
 Three stages run at once so both cores stay busy: a reader thread decodes the next photos
 (Pillow releases the GIL while decoding), the caller's thread runs the network (onnxruntime
-releases it too), and a writer thread composites and encodes (OpenCV and pymatting's numba
-code release it). Queues between them hold at most two photos, bounding memory at 24 MP.
+releases it too), and a writer thread composites and encodes (OpenCV and numpy release it
+for their array work). Queues between them hold at most two photos, bounding memory at 24 MP.
 
 Safety rules: inputs are only ever opened for reading, and only when they are regular files
 of sane size (a FIFO, a device or a symlink loop is reported, never opened); an output path
@@ -38,7 +38,6 @@ from desktop_app.core.batch.plan import (  # re-exported: part of this module's 
     scan_inputs,
 )
 from desktop_app.core.batch.report import BatchControl, BatchReport
-from desktop_app.core.compose import prewarm as prewarm_foreground
 from desktop_app.core.errors import SeedStudioError
 from desktop_app.core.files import os_error_text, probe_writable, remove_stale_temps
 from desktop_app.core.imageio import encode_image, load_image, write_bytes_atomic
@@ -107,8 +106,6 @@ def run_batch(
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
     clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
     check_background(options)  # a --bg that is not an image fails now, not once per photo
-    if options.foreground_estimation and not options.mask_only:
-        prewarm_foreground()
     entries = scan_inputs(roots, exclude=out_dir)
     items = plan_outputs(entries, out_dir, options, Path(explicit_output) if explicit_output else None)
     _record_if_overlapping(roots, out_dir, items)

@@ -88,9 +88,9 @@ class RunRequest:
 
 @dataclass
 class WarmRequest:
-    """Pay the one-off costs before Start: importing pymatting/numba and loading its kernels,
-    building the onnxruntime session. Those hold the GIL for 100+ ms stretches, so done during a
-    batch they would stall the GUI; done when photos are dropped, they are over by Start."""
+    """Pay the one-off costs before Start: building the onnxruntime session and a first run of
+    the colour estimator. Those hold the GIL for 100+ ms stretches, so done during a batch they
+    would stall the GUI; done when photos are dropped, they are over by Start."""
 
     options: RemoveOptions
     make_segmenter: Callable[[RemoveOptions], Segmenter] = default_segmenter
@@ -124,7 +124,7 @@ def warm_up(req: WarmRequest, token: CancelToken) -> None:
         compose.estimate_foreground(rgb, np.linspace(0.0, 1.0, 256, dtype=np.float32).reshape(16, 16))
     token.raise_if_cancelled()
     req.make_segmenter(opts).predict(rgb)
-    # The imports above leave ~150,000 long-lived objects (numba, onnx, pymatting); every full
+    # The imports above leave many long-lived objects (onnxruntime, OpenCV, numpy); every full
     # garbage collection would walk them all while holding the GIL (40-100 ms measured: a GUI
     # stall). Freezing moves them out of the collector's sight; it costs nothing to do.
     gc.freeze()

@@ -83,6 +83,12 @@ class RemoveResult:
     model_name: str
     provider: str
     description: str
+    second_pass_model: str = ""  # the click model's name when the second pass ran, else ""
+
+    def summary(self) -> str:
+        """What produced the mask, for the status bar: "seednet-m + second pass (seedclick-m)"."""
+        extra = f" + second pass ({self.second_pass_model})" if self.second_pass_model else ""
+        return f"{self.model_name}{extra}"
 
 
 def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
@@ -102,11 +108,15 @@ def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
         raise ModelError(f"{req.model_path}: inference failed: {exc}") from exc
     token.raise_if_cancelled()
     alpha = seg.postprocess(raw, req.rgb.shape[:2])
+    clicker_name = ""
     if req.second_pass:
-        alpha = second_pass(default_clicker(), req.rgb, alpha)
+        clicker = default_clicker()
+        alpha = second_pass(clicker, req.rgb, alpha)
         token.raise_if_cancelled()
+        clicker_name = clicker.spec.name or Path(clicker.model_path).stem
     mask = to_uint8_mask(alpha)
-    return RemoveResult(req.photo_id, mask, time.perf_counter() - t0, seg.spec.name, seg.provider, seg.describe())
+    seconds = time.perf_counter() - t0
+    return RemoveResult(req.photo_id, mask, seconds, seg.spec.name, seg.provider, seg.describe(), clicker_name)
 
 
 # -- adjustments -------------------------------------------------------------------------------
@@ -148,9 +158,11 @@ class ExportRequest:
 
 
 def warm_up_export() -> None:
-    """Import pymatting (numba) ahead of the first export: the import holds the GIL for
-    ~100 ms stretches, which would stall the GUI if it happened during an export."""
-    import pymatting  # noqa: F401
+    """Run the colour estimator once on a tiny ramp, so the first export pays no first-call
+    costs. Cheap (a few ms: numpy and OpenCV, already imported); it used to import pymatting
+    and numba, 1.5 s holding the GIL in ~100 ms stretches."""
+    ramp = np.tile(np.linspace(0.0, 1.0, 16, dtype=np.float32), (16, 1))
+    compose.estimate_foreground(np.full((16, 16, 3), 128, np.uint8), ramp)
 
 
 def export_image(req: ExportRequest, token: CancelToken) -> Path:

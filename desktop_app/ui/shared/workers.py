@@ -70,6 +70,34 @@ class CancelToken:
 
 JobFn = Callable[[Any, CancelToken], Any]
 
+# Start-up gate. Warm-ups (building onnxruntime sessions, first runs) and workers marked
+# ``after_startup`` wait for it, so they do not compete for the CPU and the GIL with the GUI
+# thread while the window and the first photo come up. Open unless the app closes it
+# (``hold_startup_work``, run_gui does); it also opens by itself after STARTUP_GATE_TIMEOUT_S,
+# and a worker shut down while waiting leaves at once without running anything.
+_gate = threading.Condition()
+_gate_open = True
+STARTUP_GATE_TIMEOUT_S = 10.0
+
+
+def hold_startup_work() -> None:
+    """Make warm-ups and ``after_startup`` workers wait until :func:`release_startup_work`."""
+    global _gate_open
+    with _gate:
+        _gate_open = False
+
+
+def release_startup_work() -> None:
+    """Let the held start-up work run (safe to call repeatedly)."""
+    global _gate_open
+    with _gate:
+        _gate_open = True
+        _gate.notify_all()
+
+
+def startup_gate_open() -> bool:
+    return _gate_open
+
 
 @dataclass
 class _Job:
@@ -102,13 +130,20 @@ class LatestWinsWorker(QObject):
     _job_done = Signal(int, str, object)
 
     def __init__(
-        self, fn: JobFn, name: str, parent: QObject | None = None, warmup: Callable[[], None] | None = None
+        self,
+        fn: JobFn,
+        name: str,
+        parent: QObject | None = None,
+        warmup: Callable[[], None] | None = None,
+        after_startup: bool = False,
     ) -> None:
         """``warmup`` runs first on the worker thread (e.g. slow imports), so its cost is paid
-        at start-up rather than in the middle of the first job."""
+        at start-up rather than in the middle of the first job; it waits for the start-up gate
+        (the window and first photo come first), as do all jobs when ``after_startup``."""
         super().__init__(parent)
         self._fn = fn
         self._warmup = warmup
+        self._after_startup = after_startup or warmup is not None
         self.name = name
         self._cond = threading.Condition()
         self._pending: _Job | None = None
@@ -160,6 +195,8 @@ class LatestWinsWorker(QObject):
             self._cond.notify()
         if running is not None:
             running.token.cancel()
+        with _gate:
+            _gate.notify_all()  # a thread still held at the start-up gate leaves now
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
@@ -176,6 +213,11 @@ class LatestWinsWorker(QObject):
 
     # -- worker thread -----------------------------------------------------------------------
     def _loop(self) -> None:
+        if self._after_startup:
+            with _gate:
+                _gate.wait_for(lambda: _gate_open or self._stop, timeout=STARTUP_GATE_TIMEOUT_S)
+            if self._stop:
+                return
         if self._warmup is not None:
             try:
                 self._warmup()
