@@ -87,7 +87,7 @@ def estimate_foreground(
     out = rgb.copy()
     out_crop = out[y0:y1, x0:x1]
     if scale == 1.0:
-        np.copyto(out_crop, alpha_to_u8(f_s), where=crop_band[..., None])
+        cv2.copyTo(alpha_to_u8(f_s), crop_band.view(np.uint8), out_crop)  # in place (a view)
         return out
     n_band = int(np.count_nonzero(crop_band))
     # one resize (same sampling grid as the strips' remap) when the band fills much of the crop;
@@ -95,7 +95,7 @@ def estimate_foreground(
     if ch * cw <= DENSE_PIXELS and n_band > DENSE_FRACTION * ch * cw:
         f_up = cv2.resize(f_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
         b_up = cv2.resize(b_s, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        np.copyto(out_crop, _solve(crop_rgb, crop_a, f_up, b_up), where=crop_band[..., None])
+        cv2.copyTo(_solve(crop_rgb, crop_a, f_up, b_up), crop_band.view(np.uint8), out_crop)
         return out
     map_x = ((np.arange(cw) + 0.5) * (sw / cw) - 0.5).astype(np.float32)
     dense_ok = cw < 32000  # cv2.remap's map size limit
@@ -112,7 +112,7 @@ def estimate_foreground(
             f_up = cv2.remap(f_s, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             b_up = cv2.remap(b_s, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             f = _solve(crop_rgb[r0:r1], crop_a[r0:r1, :, None], f_up, b_up)
-            np.copyto(out_crop[r0:r1], f, where=b[..., None])
+            cv2.copyTo(f, b.view(np.uint8), out_crop[r0:r1])
         else:
             yy, xx = np.nonzero(b)
             my = ((yy + r0 + 0.5) * (sh / ch) - 0.5).astype(np.float32)

@@ -236,6 +236,57 @@ def _solve_level(
     return outs
 
 
+TINY_PIXELS = 256  # levels up to this many pixels run as small dense matrix products
+
+
+def _solve_tiny_level(
+    image: np.ndarray, alpha: np.ndarray, fb: np.ndarray, iterations: int, clamp_borders: bool
+) -> np.ndarray:
+    """:func:`_solve_level` for the coarsest levels (up to TINY_PIXELS), same sweeps and result.
+
+    These levels get 10 sweeps each and their arrays are tiny, so the cost is the number of
+    numpy calls (each holds the GIL, which the batch's decoding and inference threads need).
+    Here the neighbour sums of one colour are one matrix product with a (pixels of that
+    colour x all pixels) weight matrix, halving the calls per half-sweep.
+    """
+    h, w = alpha.shape
+    n = h * w
+    flat = _level_table(image, alpha, clamp_borders).reshape(-1, n)
+    idx = np.arange(n)
+    yy, xx = np.divmod(idx, w)
+    order = np.concatenate([idx[(yy + xx) % 2 == 0], idx[(yy + xx) % 2 == 1]])  # red, then black
+    weights = np.zeros((n, n), np.float32)  # [pixel, neighbour] in pixel order
+    for k, step in enumerate((-1, 1, -w, w)):  # left, right, up, down; outside: weight 0
+        weights[idx, np.clip(idx + step, 0, n - 1)] += flat[_W + k]
+    if clamp_borders:
+        weights[idx, idx] += flat[_W + 4]
+    weights = weights[order][:, order]
+    state = np.ascontiguousarray(fb.reshape(n, 6)[order])
+    n_red = (n + 1) // 2
+    plans = []
+    for rows in (slice(0, n_red), slice(n_red, n)):
+        pixels = order[rows]
+        m = len(pixels)
+        k = flat[_K][:, pixels].T.reshape(m, 2, 3)
+        p = flat[_P][:, pixels].T.reshape(m, 2, 1)
+        q = flat[_Q][pixels].reshape(m, 1, 1)
+        s = np.empty((m, 6), np.float32)
+        t, u = np.empty((m, 2, 3), np.float32), np.empty((m, 2, 3), np.float32)
+        plans.append((np.ascontiguousarray(weights[rows]), k, p, q, state[rows].reshape(m, 2, 3), s, t, u))
+    for _ in range(iterations):
+        for a, k, p, q, own, s, t, u in plans:
+            np.matmul(a, state, out=s)
+            s3 = s.reshape(-1, 2, 3)
+            np.multiply(p, s3, out=t)
+            t += k
+            np.multiply(q, s3[:, ::-1], out=u)  # [:, ::-1] swaps F and B
+            t -= u
+            np.clip(t, 0.0, 1.0, out=own)
+    out = np.empty((n, 6), np.float32)
+    out[order] = state
+    return out.reshape(h, w, 6)
+
+
 def multilevel_fb(
     image: np.ndarray,
     alpha: np.ndarray,
@@ -264,6 +315,9 @@ def multilevel_fb(
         iterations = small_iterations if small else big_iterations
         last = level == n_levels
         thin = min(h, w) <= THIN_SIZE  # mostly border pixels: clamp them as pymatting does
+        if h * w <= TINY_PIXELS and not last:
+            fb = _solve_tiny_level(level_image, level_alpha, fb, iterations, clamp_borders=thin)
+            continue
         outs = _solve_level(level_image, level_alpha, fb, iterations, clamp_borders=thin, last=last)
         fb = outs[0]
     _arena.settle()
