@@ -41,8 +41,8 @@ def main() -> int:
     win.remove_background()
     wait_for(app, lambda: bool(done))
     win.set_view_mode("overlay")
-    # a person looks at the result before clicking: let the start-up warm-ups (pymatting
-    # import, click model) finish, so the status bar shows what a click costs
+    # a person looks at the result before clicking: let the start-up warm-ups (colour
+    # estimator, click model) finish, so the status bar shows what a click costs
     warmed: list[object] = []
     win.click_controller.worker.warmed_up.connect(lambda: warmed.append(1))
     win.exporter.warmed_up.connect(lambda: warmed.append(2))
