@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# On Linux, first check the system libraries Qt's X11 plugin needs (prints the apt-get line).
 run: $(STAMP)
+	@sh scripts/check-qt-libs.sh $(BIN)/python
 	$(BIN)/seed-studio assets/samples/astronaut.png
 
 test: $(STAMP)

@@ -164,6 +164,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for label, hw in [("481x321 (Berkeley)", (321, 481)), ("6000x4000 (24 MP)", (4000, 6000))]:
             rows += bench_photo(win, app, label, photo(*hw), args.sessions, Path(tmp), warmed)
+    win.ask_unsaved = lambda _doing: "discard"  # nothing to save: no Save/Discard/Cancel box
     win.close()
     print_report("click_latency", rows)
     return 0

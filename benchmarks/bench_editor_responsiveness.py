@@ -202,6 +202,7 @@ def main() -> int:
         rows.append({"run": run, "phase": "brush stroke (per move)", **stroke_timing(app, win)})
         win.mask_panel.reset_neutral()
         ed.commit_adjustments()
+    win.ask_unsaved = lambda _doing: "discard"  # nothing to save: no Save/Discard/Cancel box
     win.close()
 
     h, w = ed.rgb.shape[:2] if ed.rgb is not None else (0, 0)

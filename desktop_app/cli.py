@@ -11,8 +11,10 @@ import json
 import sys
 from pathlib import Path
 
-from desktop_app.core.batch.engine import BatchControl, BatchItem, run_batch
-from desktop_app.core.errors import ModelError, SeedStudioError
+from desktop_app.cli_support import BarProgress, background, fraction, output_problem, positive, silence_stdout, size
+from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, run_batch
+from desktop_app.core.errors import ImageLoadError, ModelError, SeedStudioError
+from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, read_capped
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
 from desktop_app.core.models import (
     convention_names,
@@ -25,28 +27,13 @@ from desktop_app.core.models import (
     user_models_dir,
 )
 from desktop_app.core.onnx_inspect import read_header
-from desktop_app.core.options import RemoveOptions, parse_background
-from desktop_app.core.pipeline import remove_background
+from desktop_app.core.options import RemoveOptions
+from desktop_app.core.pipeline import check_background, remove_background
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
 SUBCOMMANDS = ("remove", "models", "info")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def _fraction(text: str) -> float:
-    v = float(text)
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return v
-
-
-def _background(text: str) -> str:
-    try:
-        parse_background(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument(
         "--bg",
         default="transparent",
-        type=_background,
+        type=background,
         metavar="BG",
         help="transparent | #rrggbb | blur | IMAGE",
     )
@@ -75,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-predict the subject with the click model (better edges and fewer holes, ~2x time)",
     )
-    rm.add_argument("--threshold", type=_fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
+    rm.add_argument("--threshold", type=fraction, metavar="T", help="hard mask: alpha >= T becomes opaque")
     rm.add_argument("--crop", action="store_true", help="crop to the subject with a margin")
     rm.add_argument("--margin", type=float, default=0.03, help="crop margin, fraction of the subject size")
     rm.add_argument("--format", choices=("png", "webp", "jpg"), help="output format (default png)")
@@ -83,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     rm.add_argument("--name-pattern", default="{stem}.{ext}", help="output names: {stem}, {ext}, {srcext}")
     rm.add_argument("--no-fg-estimation", action="store_true", help="keep the photo's colours in soft edges")
     rm.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
-    rm.add_argument("--max-megapixels", type=float, default=150.0, help="refuse larger images (bomb guard)")
+    rm.add_argument("--max-megapixels", type=positive, default=150.0, help="refuse larger images (bomb guard)")
+    rm.add_argument("--max-file-size", type=size, default=DEFAULT_MAX_FILE_BYTES, metavar="SIZE",
+                    help="refuse larger files, e.g. 500M or 2G (default 1G)")  # fmt: skip
     rm.add_argument("--json-report", metavar="PATH", help="write a per-file JSON report")
     rm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sub.add_parser("models", help="list embedded and user models with their detected conventions")
@@ -108,7 +97,7 @@ def _options(args: argparse.Namespace, model: Path, fmt: str) -> RemoveOptions:
         second_pass=args.second_pass, threshold=args.threshold, crop=args.crop, crop_margin=args.margin, format=fmt,
         mask_only=args.mask_only, overwrite=args.overwrite, name_pattern=args.name_pattern,
         foreground_estimation=not args.no_fg_estimation, quality=args.quality,
-        max_pixels=int(args.max_megapixels * 1e6),
+        max_pixels=max(1, int(args.max_megapixels * 1e6)), max_file_bytes=args.max_file_size,
     )  # fmt: skip
 
 
@@ -140,21 +129,28 @@ def cmd_remove(args: argparse.Namespace) -> int:
         segmenter = Segmenter(model, spec_override=args.convention)
         if options.second_pass:
             default_clicker()  # no click model is a usage error, reported before any work
-    except ModelError as exc:
+    except (ModelError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
-    except ValueError as exc:
-        _err(str(exc))
+    try:  # everything that can be known before the first photo is decoded
+        check_background(options)
+    except ImageLoadError as exc:
+        _err(f"--bg: {exc}")
+        return EXIT_USAGE
+    problem = output_problem(args, stdin_mode, out_dir)
+    if problem:
+        _err(problem)
         return EXIT_USAGE
     if stdin_mode:
         return _remove_stdin(args, options, segmenter)
+    assert out_dir is not None
     return _remove_batch(args, options, segmenter, out_dir, explicit)
 
 
 def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: Segmenter) -> int:
-    data = sys.stdin.buffer.read()
     try:
-        loaded = load_image(data, max_pixels=options.max_pixels)
+        data = read_capped(sys.stdin.buffer, options.max_file_bytes, "stdin")
+        loaded = load_image(data, max_pixels=options.max_pixels, max_bytes=options.max_file_bytes)
         result = remove_background(loaded, segmenter, options)
         encoded = encode_image(result.image, options.format, options.jpg_background, options.quality)
     except SeedStudioError as exc:
@@ -163,10 +159,19 @@ def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: S
     for w in result.warnings:
         _err(f"warning: {w}")
     if args.output:
-        write_bytes_atomic(args.output, encoded)
-    else:
+        try:
+            write_bytes_atomic(Path(args.output).expanduser(), encoded)
+        except OSError as exc:
+            _err(f"cannot write {args.output}: {os_error_text(exc)}")
+            return EXIT_FAILED
+        return EXIT_OK
+    try:
         sys.stdout.buffer.write(encoded)
         sys.stdout.buffer.flush()
+    except OSError as exc:  # /dev/full, a closed pipe (`| head -c 10`)
+        silence_stdout()
+        _err(f"cannot write to stdout: {os_error_text(exc)}")
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -181,13 +186,7 @@ def _remove_batch(
 
     show_bar = not args.quiet and (len(args.inputs) > 1 or any(Path(p).is_dir() for p in args.inputs))
     bar = tqdm(total=0, unit="img", disable=None if show_bar else True, file=sys.stderr, dynamic_ncols=True)
-
-    def progress(done: int, total: int, item: BatchItem) -> None:
-        if bar.total != total:
-            bar.total = total
-        bar.set_postfix_str(item.source.name[-30:], refresh=False)
-        bar.update(1)
-
+    progress = BarProgress(bar)
     control = BatchControl()
     try:
         report = run_batch(args.inputs, out_dir, options, segmenter, progress, control, explicit)
@@ -198,13 +197,22 @@ def _remove_batch(
     finally:
         bar.close()
     for it in report.items:
-        if it.status == "failed":
+        if it.status == FAILED:
             _err(f"failed: {it.source}: {it.reason}")
+        elif it.status == SKIPPED and not it.reason.startswith("output exists"):
+            _err(f"skipped: {it.source}: {it.reason}")
         for w in it.warnings:
             _err(f"warning: {it.source}: {w}")
+    if not report.items:
+        looked = ", ".join(sorted(IMAGE_EXTENSIONS))
+        _err(f"no photos found in {', '.join(args.inputs)} (looked for {looked}, and for images by content)")
     print(f"{report.summary()} -> {out_dir}  [model {segmenter.describe()}]", file=sys.stderr)
     if args.json_report:
-        write_bytes_atomic(args.json_report, report.to_json().encode("utf-8"))
+        try:
+            write_bytes_atomic(Path(args.json_report).expanduser(), report.to_json().encode("utf-8"))
+        except OSError as exc:
+            _err(f"cannot write the report {args.json_report}: {os_error_text(exc)}")
+            return EXIT_FAILED
     return EXIT_FAILED if report.failed else EXIT_OK
 
 

@@ -334,8 +334,13 @@ def load_checkpoint(path: str | Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
-def save_compact_checkpoint(src: str | Path, dst: str | Path) -> Path:
+def save_compact_checkpoint(src: str | Path, dst: str | Path, weights_only: bool = False) -> Path:
     """Copy a checkpoint with the optimizer's moment buffers in bfloat16, for committing.
+
+    ``weights_only`` keeps only what a *new* run needs to start from it (``--init``): the EMA
+    weights in fp32, the model and task configs, step and validation history; no raw weights,
+    no optimizer. That is a quarter of a full checkpoint (a 3 M-parameter network: 12.6 MB
+    against ~38 MB compact), for a finished run whose next phase gets a fresh schedule.
 
     AdamW keeps two fp32 tensors per parameter, half of a checkpoint's bytes. bfloat16 keeps
     their range (the second moment reaches 1e-10, below float16's) at 3 significant digits,
@@ -344,6 +349,11 @@ def save_compact_checkpoint(src: str | Path, dst: str | Path) -> Path:
     fp32, so export and evaluation from the compact file are exact.
     """
     ckpt = load_checkpoint(src)
+    if weights_only:
+        kept = ("model_kind", "model_config", "task_config", "train_config", "ema", "step", "elapsed", "history")
+        dst = Path(dst)
+        torch.save({k: ckpt[k] for k in kept if k in ckpt}, dst)
+        return dst
     for state in ckpt["optimizer"]["state"].values():
         for key, value in state.items():
             if torch.is_tensor(value) and value.is_floating_point() and value.dim() > 0:

@@ -26,3 +26,22 @@ class ModelError(SeedStudioError):
 
 class NoDefaultModelError(ModelError):
     """No embedded default segmentation model is shipped (yet)."""
+
+
+class InputRejected(ImageLoadError):
+    """A path that is not a regular, readable file of sane size, refused before it is opened.
+
+    ``reason`` is the sentence without the path (a report's ``source`` field already names the
+    file). ``skip`` is True for things that are simply not photos (FIFOs, devices, sockets):
+    a batch lists those as skipped, while loops, missing or unreadable files count as failed.
+    """
+
+    def __init__(self, path: object, reason: str, skip: bool = False) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        self.skip = skip
+
+
+class OutputError(SeedStudioError):
+    """The output folder or report path cannot be written: found before any photo is decoded."""

@@ -9,51 +9,53 @@ batch engine encodes on a writer thread while inference runs.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError, features
 
 from desktop_app.core.errors import ImageLoadError, ImageSaveError
+from desktop_app.core.files import _FILE_MODE as _FILE_MODE  # re-exported (tests, older callers)
+from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, human_size, open_input, read_head, write_bytes_atomic
+from desktop_app.core.files import TEMP_SUFFIX as TEMP_SUFFIX
+from desktop_app.core.files import remove_stale_temps as remove_stale_temps
 
 # Pillow's own bomb guard is a process-wide global that is not thread-safe to toggle; we
 # enforce our own, per-call and configurable, limit from the header instead (see load_image).
 Image.MAX_IMAGE_PIXELS = None
 
 DEFAULT_MAX_PIXELS = 150_000_000  # ~150 MP: larger than any camera, far below a 30k x 30k bomb
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF"})
+# AVIF comes with Pillow 11.3+ wheels (libavif); older or slimmer builds cannot decode it, and
+# then .avif files are listed as skipped with the reason instead of silently ignored.
+AVIF_SUPPORTED = bool(features.check_module("avif")) if "avif" in features.modules else False
+_AVIF = {"AVIF"} if AVIF_SUPPORTED else set()
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF"} | _AVIF)
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".dib", ".gif"}
+    | ({".avif"} if AVIF_SUPPORTED else set())
+)
+# Photo formats people do drop into folders that this build cannot decode: listed, not ignored.
+UNSUPPORTED_EXTENSIONS = {".heic": "HEIC", ".heif": "HEIF", ".jxl": "JPEG XL"} | (
+    {} if AVIF_SUPPORTED else {".avif": "AVIF"}
 )
 OUTPUT_FORMATS = ("png", "webp", "jpg")
-TEMP_SUFFIX = ".seedtmp"
-
-
-def _read_umask() -> int:
-    # mkstemp creates 0600 files; outputs should get the usual permissions (0666 & ~umask).
-    # Reading the umask means setting it, so do it once at import, before any threads exist.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_read_umask()
+_PIL_FORMATS = sorted(SUPPORTED_FORMATS - {"MPO"})  # Pillow reports MPO for some JPEGs on its own
+_FORMAT_LIST = "/".join(["JPEG", "PNG", "WebP", "TIFF", "BMP", "GIF", *(["AVIF"] if AVIF_SUPPORTED else [])])
 
 _MAGIC = (
-    b"\xff\xd8\xff",  # JPEG
-    b"\x89PNG\r\n\x1a\n",
-    b"GIF87a",
-    b"GIF89a",
-    b"II*\x00",  # TIFF little endian
-    b"MM\x00*",  # TIFF big endian
-    b"BM",
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),  # little endian
+    (b"MM\x00*", "TIFF"),  # big endian
+    (b"BM", "BMP"),
 )
 
 
@@ -78,54 +80,83 @@ class LoadedImage:
         return int(self.rgb.shape[1]), int(self.rgb.shape[0])
 
 
-def looks_like_image(path: str | os.PathLike[str]) -> bool:
-    """Cheap content sniff (magic bytes) for files whose extension says nothing."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return False
+def sniff_format(head: bytes) -> str | None:
+    """The format the first bytes announce (magic numbers), or None."""
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return True
-    return any(head.startswith(m) for m in _MAGIC)
+        return "WEBP"
+    if head[4:12] in (b"ftypavif", b"ftypavis"):
+        return "AVIF"
+    return next((fmt for magic, fmt in _MAGIC if head.startswith(magic)), None)
+
+
+def looks_like_image(path: str | os.PathLike[str]) -> bool:
+    """Cheap content sniff (magic bytes) for files whose extension says nothing.
+
+    Reads only regular files (a FIFO without an extension must not block the folder walk).
+    """
+    fmt = sniff_format(read_head(path, 16))
+    return fmt is not None and (fmt != "AVIF" or AVIF_SUPPORTED)
 
 
 def _describe(source: object) -> str:
-    return "stdin" if isinstance(source, bytes | bytearray) else str(source)
+    return "stdin" if isinstance(source, bytes | bytearray | memoryview) else str(source)
 
 
-def load_image(source: str | os.PathLike[str] | bytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> LoadedImage:
+def load_image(
+    source: str | os.PathLike[str] | bytes,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+) -> LoadedImage:
     """Decode ``source`` (a path or the raw bytes of a file) into a :class:`LoadedImage`.
 
-    The file is opened read-only and never written to. Raises :class:`ImageLoadError` with a
-    message naming the file and the problem for anything that is not a readable image.
+    The file is opened read-only and never written to; only regular files are opened, files
+    over ``max_bytes`` are refused from their size alone, and the header is checked (format,
+    pixel count against ``max_pixels``) before the pixels are read. Raises
+    :class:`ImageLoadError` with a message naming the file and the problem for anything that
+    is not a readable image.
     """
     name = _describe(source)
-    path = None if isinstance(source, bytes | bytearray) else Path(source)
-    if path is not None:
-        if path.is_dir():
-            raise ImageLoadError(f"{name}: is a folder, not an image file")
-        if not path.exists():
-            raise ImageLoadError(f"{name}: no such file")
-        try:
-            data = path.read_bytes()
-        except PermissionError as exc:
-            raise ImageLoadError(f"{name}: permission denied (cannot read the file)") from exc
-        except OSError as exc:
-            raise ImageLoadError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
-    else:
+    if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
-    if not data:
-        raise ImageLoadError(f"{name}: the file is empty (0 bytes)")
+        if not data:
+            raise ImageLoadError(f"{name}: the input is empty (0 bytes)")
+        if max_bytes is not None and len(data) > max_bytes:
+            raise ImageLoadError(f"{name}: {human_size(len(data))} is over the {human_size(max_bytes)} limit")
+        return _decode(io.BytesIO(data), name, None, max_pixels)
+    path = Path(source)
+    with open_input(path, max_bytes) as fh:
+        return _decode(fh, name, path, max_pixels)
+
+
+def _unidentified(fh: BinaryIO, head: bytes) -> str:
+    """Why Pillow could not open the file, in words: corrupt known format, or not an image."""
+    fmt = sniff_format(head)
+    if fmt == "AVIF" and not AVIF_SUPPORTED:
+        return "AVIF images are not supported by this build (Pillow without libavif)"
+    if fmt is not None:
+        return f"corrupt {fmt} (the file starts like a {fmt} but its header or a checksum is damaged)"
+    try:  # a real format we do not take (PSD, ICO...)? Header only: Pillow is lazy.
+        fh.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other = Image.open(fh).format
+    except Exception:
+        other = None
+    if other:
+        return f"{other} images are not supported"
+    return f"not a recognised image format (content is not {_FORMAT_LIST})"
+
+
+def _decode(fh: BinaryIO, name: str, path: Path | None, max_pixels: int | None) -> LoadedImage:
     notes: list[str] = []
+    head = fh.read(16)
+    fh.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(fh, formats=_PIL_FORMATS)
     except UnidentifiedImageError as exc:
-        raise ImageLoadError(
-            f"{name}: not a recognised image format (content is not JPEG/PNG/WebP/TIFF/BMP/GIF)"
-        ) from exc
+        raise ImageLoadError(f"{name}: {_unidentified(fh, head)}") from exc
     except Exception as exc:  # Pillow raises many types for corrupt headers
         raise ImageLoadError(f"{name}: corrupt image header ({exc})") from exc
     fmt = (im.format or "").upper()
@@ -143,22 +174,24 @@ def load_image(source: str | os.PathLike[str] | bytes, max_pixels: int | None = 
         ext_fmt = _EXT_TO_FORMAT.get(path.suffix.lower())
         if ext_fmt and ext_fmt != fmt and not (ext_fmt == "JPEG" and fmt == "MPO"):
             notes.append(f"file content is {fmt} although the name says {path.suffix}")
-    if getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1:
-        kind = "multi-page" if fmt == "TIFF" else "animated"
-        notes.append(f"{kind} {fmt} with {im.n_frames} frames: only the first frame is used")
-        im.seek(0)
-    try:
-        im.load()
-        im = ImageOps.exif_transpose(im) or im
+    try:  # Pillow raises many types for damaged files (TypeError, struct.error, SyntaxError...)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Tag data larger than file" and the like: we judge the result
+            if getattr(im, "is_animated", False) and getattr(im, "n_frames", 1) > 1:
+                kind = "multi-page" if fmt == "TIFF" else "animated"
+                notes.append(f"{kind} {fmt} with {im.n_frames} frames: only the first frame is used")
+                im.seek(0)
+            im.load()
+            im = ImageOps.exif_transpose(im) or im
     except Exception as exc:
-        raise ImageLoadError(f"{name}: image data is truncated or corrupt ({exc})") from exc
+        raise ImageLoadError(f"{name}: {fmt} image data is truncated or corrupt ({exc})") from exc
     rgb, alpha = _to_rgb_alpha(im, notes)
     return LoadedImage(rgb=rgb, alpha=alpha, source_format=fmt, path=path, warnings=notes)
 
 
 _EXT_TO_FORMAT = {
     ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG", ".png": "PNG", ".webp": "WEBP",
-    ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".dib": "BMP", ".gif": "GIF",
+    ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".dib": "BMP", ".gif": "GIF", ".avif": "AVIF",
 }  # fmt: skip
 
 _SRGB = None
@@ -280,31 +313,6 @@ def encode_image(
     return buf.tobytes()
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, fsync: bool = False) -> None:
-    """Write ``data`` to ``path`` via a hidden temp file in the same folder and ``os.replace``.
-
-    A crash or cancel therefore leaves either the old file or the complete new one, never a
-    truncated file under the final name. Stray temp files end in ``TEMP_SUFFIX`` (see
-    :func:`remove_stale_temps`).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=TEMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if os.name == "posix":
-                os.fchmod(fh.fileno(), _FILE_MODE)
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_image_atomic(
     path: str | os.PathLike[str],
     image: np.ndarray,
@@ -325,40 +333,3 @@ def save_image_atomic(
     except OSError as exc:
         raise ImageSaveError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     return path
-
-
-def remove_stale_temps(folder: str | os.PathLike[str]) -> int:
-    """Delete temp files left in ``folder`` by a killed writer whose process is gone.
-
-    Only names we create (``.NAME.PID-xxxx.seedtmp``) are touched, and only when that PID no
-    longer runs, so a concurrent writer is never disturbed. Returns how many were removed.
-    """
-    removed = 0
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for entry in entries:
-        if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
-            continue
-        pid_part = entry.name[: -len(TEMP_SUFFIX)].rsplit(".", 1)[-1].split("-", 1)[0]
-        if pid_part.isdigit() and _pid_alive(int(pid_part)):
-            continue
-        with contextlib.suppress(OSError):
-            os.unlink(entry.path)
-            removed += 1
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name != "posix":
-        return True  # be conservative where signal 0 means something else
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True

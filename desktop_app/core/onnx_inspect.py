@@ -201,6 +201,10 @@ def read_header(path: str | os.PathLike[str]) -> ModelHeader:
     the CLI all ask about the same few files, and a replaced file is read again.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ModelError(f"{path}: is a folder, not an ONNX model file")
+    if path.exists() and not path.is_file():  # a FIFO or device: opening it could block forever
+        raise ModelError(f"{path}: not a regular file, so not an ONNX model file")
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     st = path.stat()

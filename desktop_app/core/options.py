@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, DEFAULT_NAME_MAX
 from desktop_app.core.imageio import DEFAULT_MAX_PIXELS, normalise_format
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
@@ -83,7 +84,9 @@ class RemoveOptions:
     ``name_pattern`` placeholders: ``{stem}`` (input name without extension), ``{ext}``
     (output extension), ``{srcext}`` (input extension without dot). ``crop_margin`` is a fraction
     of the subject's longer side. ``jpg_background`` is what JPEG output (no alpha) is flattened
-    onto when the background is transparent.
+    onto when the background is transparent. ``max_pixels`` (decompression bombs) and
+    ``max_file_bytes`` (a ``/dev/zero`` or a disk image named ``.jpg``) refuse inputs before
+    they cost memory; None lifts a limit.
     """
 
     model_path: Path | None = None
@@ -102,6 +105,7 @@ class RemoveOptions:
     quality: int = 95
     jpg_background: tuple[int, int, int] = (255, 255, 255)
     max_pixels: int | None = DEFAULT_MAX_PIXELS
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "format", normalise_format(self.format))
@@ -114,12 +118,20 @@ class RemoveOptions:
             raise ValueError(f"crop margin must be a fraction between 0 and 1, got {self.crop_margin}")
         if not 1 <= self.quality <= 100:
             raise ValueError(f"quality must be 1..100, got {self.quality}")
+        for name, limit in (("max_pixels", self.max_pixels), ("max_file_bytes", self.max_file_bytes)):
+            if limit is not None and not limit > 0:
+                raise ValueError(f"{name} must be positive (or None for no limit), got {limit}")
         try:
-            self.name_pattern.format(stem="x", ext="png", srcext="jpg")
+            shortest = self.name_pattern.format(stem="x", ext="png", srcext="jpg")
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(
                 f"bad name pattern {self.name_pattern!r}: use {{stem}}, {{ext}} and {{srcext}} only"
             ) from exc
+        if len(shortest.encode("utf-8")) > DEFAULT_NAME_MAX:  # too long even for a one-letter name
+            raise ValueError(
+                f"name pattern {self.name_pattern!r} makes names too long: {len(shortest.encode('utf-8'))} bytes "
+                f"for a one-letter photo name, and file systems allow {DEFAULT_NAME_MAX}"
+            )
         if "/" in self.name_pattern or "\\" in self.name_pattern:
             raise ValueError("the name pattern must not contain folder separators")
 

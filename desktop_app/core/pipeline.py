@@ -14,6 +14,7 @@ import numpy as np
 
 from desktop_app.core import compose
 from desktop_app.core.clicks.engine import ClickPredictor
+from desktop_app.core.errors import ImageLoadError
 from desktop_app.core.imageio import LoadedImage, load_image
 from desktop_app.core.options import Background, RemoveOptions
 from desktop_app.core.refine import hard_threshold
@@ -44,11 +45,29 @@ def model_input(loaded: LoadedImage) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=4)
-def _background_image(path: str, mtime_ns: int, max_pixels: int | None) -> np.ndarray:
-    return load_image(path, max_pixels=max_pixels).rgb
+def _background_image(path: str, mtime_ns: int, max_pixels: int | None, max_bytes: int | None) -> np.ndarray:
+    return load_image(path, max_pixels=max_pixels, max_bytes=max_bytes).rgb
 
 
-def background_layer(bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pixels: int | None = None) -> np.ndarray:
+def _load_background(bg: Background, max_pixels: int | None, max_bytes: int | None) -> np.ndarray:
+    p = Path(bg.image or "")
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError as exc:
+        raise ImageLoadError(f"background image {p}: cannot read it ({exc.strerror or exc})") from exc
+    return _background_image(str(p), mtime, max_pixels, max_bytes)
+
+
+def check_background(options: RemoveOptions) -> None:
+    """Decode an image background now (cached for the batch), so a ``--bg`` that is not an image
+    fails before the first photo is inferred instead of once per photo. Raises ImageLoadError."""
+    if options.background.kind == "image" and options.background.image is not None:
+        _load_background(options.background, options.max_pixels, options.max_file_bytes)
+
+
+def background_layer(
+    bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pixels: int | None = None, max_bytes: int | None = None
+) -> np.ndarray:
     """The HxWx3 image to put behind the subject for a non-transparent background."""
     shape = rgb.shape[:2]
     if bg.kind == "colour":
@@ -56,9 +75,7 @@ def background_layer(bg: Background, rgb: np.ndarray, alpha: np.ndarray, max_pix
     if bg.kind == "blur":
         return compose.blurred_background(rgb, alpha, bg.blur_strength)
     if bg.kind == "image" and bg.image is not None:
-        p = Path(bg.image)
-        img = _background_image(str(p), p.stat().st_mtime_ns, max_pixels)
-        return compose.cover_fit(img, shape)
+        return compose.cover_fit(_load_background(bg, max_pixels, max_bytes), shape)
     raise ValueError(f"background {bg} has no layer")
 
 
@@ -79,16 +96,27 @@ def render(
             warnings.append("no subject found: nothing to crop to, the full frame is kept")
         else:
             rgb, alpha = compose.crop(rgb, bbox), compose.crop(alpha, bbox)
+    if rgb.shape[0] * rgb.shape[1] == 1:
+        # One pixel (a 1x1 file, or a crop to one pixel): OpenCV's Python binding reads a 1x1
+        # array as a scalar and pymatting divides by zero on it. Two copies side by side go
+        # through every path; the left one is the answer.
+        wide = _layers(np.repeat(rgb, 2, axis=1), np.repeat(alpha, 2, axis=1), options)
+        return Rendered(np.ascontiguousarray(wide[:, :1]), alpha, bbox, warnings)
+    return Rendered(_layers(rgb, alpha, options), alpha, bbox, warnings)
+
+
+def _layers(rgb: np.ndarray, alpha: np.ndarray, options: RemoveOptions) -> np.ndarray:
+    """The output array for an (already cropped) photo and its alpha."""
     if options.mask_only:
-        return Rendered(compose.alpha_to_u8(alpha), alpha, bbox, warnings)
+        return compose.alpha_to_u8(alpha)
     bg = options.background
     if bg.kind == "transparent" and options.format == "jpg" and options.jpg_background is not None:
         bg = Background(kind="colour", colour=options.jpg_background)
     colour = compose.estimate_foreground(rgb, alpha) if options.foreground_estimation else rgb
     if bg.kind == "transparent":
-        return Rendered(compose.cutout_rgba(colour, alpha), alpha, bbox, warnings)
-    layer = background_layer(bg, rgb, alpha, options.max_pixels)
-    return Rendered(compose.composite(colour, alpha, layer), alpha, bbox, warnings)
+        return compose.cutout_rgba(colour, alpha)
+    layer = background_layer(bg, rgb, alpha, options.max_pixels, options.max_file_bytes)
+    return compose.composite(colour, alpha, layer)
 
 
 def predict_alpha(

@@ -6,9 +6,9 @@ no user at all: take the segmentation model's mask as the previous mask and put 
 click where a user would put their first, the point deepest inside the subject (the field's
 first-click rule). The click model then re-predicts the subject at its zoomed-in scale.
 
-Measured on SOD (300 images, docs/decisions.md #8; session 12, seednet-m trained with the
-MAE-aware loss + 320 px click model): MAE 0.1489 -> 0.1366, max F 0.7544 -> 0.7639, boundary F
-0.455 -> 0.497. It costs no extra download: the click model ships for the editor anyway.
+Measured on SOD (300 images, docs/decisions.md #8; session 13, seednet-lite0 + the 320 px
+click model): MAE 0.1117 -> 0.1044, max F 0.8109 -> 0.8105, boundary F 0.454 -> 0.522. It costs no
+extra download: the click model ships for the editor anyway.
 
 Large photos run the second pass on a working copy whose long side is ``WORK_SIDE``
 (:func:`second_pass_alpha`): the click model sees at most 320 px of any zoom box, and its

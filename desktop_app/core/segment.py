@@ -77,6 +77,8 @@ class Segmenter:
         """RGB uint8 HxWx3 -> float32 1x3xHxW network input, exactly per the spec."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        if rgb.shape[0] == 0 or rgb.shape[1] == 0:  # OpenCV's resize would assert on it
+            raise ValueError(f"the image has no pixels ({rgb.shape[1]}x{rgb.shape[0]})")
         small = resize_to(rgb, self.spec.network_size(rgb.shape[0], rgb.shape[1]))
         x = small.astype(np.float32)
         if self.spec.scale == "image-max":
@@ -120,6 +122,13 @@ class Segmenter:
             (out,) = self.session.run([self._output_name], {self._input_name: batch})
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{self.model_path}: inference failed: {exc}") from exc
+        if np.issubdtype(np.asarray(out).dtype, np.floating) and not np.isfinite(out).all():
+            # NaN would become alpha 0 after clipping: a "successful", fully transparent cut-out.
+            bad = int(np.count_nonzero(~np.isfinite(out)))
+            raise ModelError(
+                f"{self.model_path}: the model produced non-finite values (NaN or inf) in {bad} of "
+                f"{np.asarray(out).size} outputs; the model file is broken or does not suit this photo"
+            )
         return out
 
     def run_averaged(self, batch: np.ndarray) -> np.ndarray:

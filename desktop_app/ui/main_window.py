@@ -2,8 +2,9 @@
 
 Layout seams for later features: the central widget is a QStackedWidget of *pages* (the editor
 is page one; a batch page is added with ``add_page``), side panels are docks (``add_panel``,
-e.g. a latent-space panel), and canvas tools are registered with ``add_tool`` (e.g. a
-point-and-click tool), which gives them a toolbar button, a menu entry and a shortcut.
+e.g. a latent-space panel), and canvas tools are registered with ``add_tool`` (e.g. the
+point-and-click tool), which gives them a button in the Tools panel, an entry in the Tools menu
+and a shortcut, whether they are registered before or after the menus and panels are built.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -32,22 +31,31 @@ from desktop_app.ui.editor.click_tool import ClickToolMixin
 from desktop_app.ui.editor.controller import EditorController
 from desktop_app.ui.editor.file_actions import FileActionsMixin
 from desktop_app.ui.editor.panels import VIEW_LABELS, BackgroundPanel, BrushPanel, MaskPanel, ViewPanel
+from desktop_app.ui.editor.readouts import StatusReadoutsMixin
 from desktop_app.ui.editor.tool_protocol import CanvasTool
 from desktop_app.ui.editor.tools import BrushSettings, BrushTool
+from desktop_app.ui.editor.unsaved import UnsavedEditsMixin
 from desktop_app.ui.latent.window import install_latent_page
 from desktop_app.ui.shared.model_chooser import ModelChooser
 from desktop_app.ui.shared.settings import make_settings
 from desktop_app.ui.window_state import WindowStateMixin
 
 
-class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickToolMixin, QMainWindow):
+class MainWindow(
+    FileActionsMixin,
+    UnsavedEditsMixin,
+    StatusReadoutsMixin,
+    WindowStateMixin,
+    BatchWindowMixin,
+    ClickToolMixin,
+    QMainWindow,
+):
     """Seed Studio's editor window."""
 
     def __init__(self) -> None:
         super().__init__()
         self.setWindowTitle("Seed Studio")
         self.setAcceptDrops(True)
-        self._busy_jobs: dict[str, tuple[str, object]] = {}
         self.errors: list[tuple[str, str]] = []  # every error shown, newest last (for tests)
         self._message_boxes: list[QMessageBox] = []
         self.settings = make_settings()
@@ -58,14 +66,19 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.brush_settings = BrushSettings()
         self.tools: dict[str, CanvasTool | None] = {}
         self.tool_actions = QActionGroup(self)
+        self.tools_menu: QMenu | None = None  # built after the first tools: see add_tool
+        self.brush_panel: BrushPanel | None = None
+        self.tool_chosen = False  # a person picked a tool (then no automatic switch to Clicks)
+        self._tools_dock_shown: bool | None = None
         self._build_status_bar()
         self._build_tools()
         self._build_panels()
         self._build_menus()
-        self._install_click_tool()
+        self._wire_click_tool(self.tools_menu)
         self.add_page("editor", "Editor", self.canvas, QKeySequence("Ctrl+Shift+E"))
         self._install_batch_page()
         install_latent_page(self)
+        self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
         self._connect()
         self._restore_settings()
@@ -97,14 +110,21 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         return dock
 
     def add_tool(self, key: str, title: str, tool: CanvasTool | None, shortcut: str) -> QAction:
-        """Register a canvas tool with a checkable action in the Tools menu."""
+        """Register a canvas tool: a checkable action in the Tools menu (which is also what
+        makes its shortcut work: an action in no widget has no shortcut) and a button in the
+        Tools panel. Tools registered before the menu and panel exist are added when they are
+        built; later ones are added here."""
         action = QAction(title, self, checkable=True)
         action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(f"{title} ({shortcut})")
         action.setData(key)
-        action.triggered.connect(lambda: self.set_tool(key))
+        action.triggered.connect(lambda: self.choose_tool(key))
         self.tools[key] = tool
         self.tool_actions.addAction(action)
+        if self.tools_menu is not None:
+            self.tools_menu.insertAction(self._tools_menu_end, action)
+        if self.brush_panel is not None:
+            self.brush_panel.add_tool_action(action)
         return action
 
     # -- construction ------------------------------------------------------------------------
@@ -112,6 +132,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.add_tool("pan", "Pan", None, "H")
         self.add_tool("brush", "Brush", BrushTool(self.editor, self.brush_settings), "B")
         self.add_tool("eraser", "Eraser", BrushTool(self.editor, self.brush_settings, erase=True), "E")
+        self._build_click_tool()
 
     def _build_panels(self) -> None:
         self.model_chooser = ModelChooser()
@@ -131,14 +152,21 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.background_panel = BackgroundPanel()
         column = QWidget()
         col = QVBoxLayout(column)
+        col.setContentsMargins(6, 4, 6, 4)
+        col.setSpacing(2)
+        self.sections: dict[str, QCollapsible] = {}
         for title, widget in (
             ("Model", model_box),
-            ("Brush", self.brush_panel),
+            ("Tools", self.brush_panel),
             ("Mask", self.mask_panel),
             ("View", self.view_panel),
             ("Background and export", self.background_panel),
         ):
-            section = QCollapsible(title)
+            section = self.sections[title] = QCollapsible(title)
+            # compact: all five sections fit the default 1280x820 window without scrolling
+            section.layout().setContentsMargins(0, 0, 0, 4)
+            section.layout().setSpacing(0)
+            widget.layout().setContentsMargins(8, 2, 2, 2)
             section.addWidget(widget)
             section.expand(animate=False)
             col.addWidget(section)
@@ -148,32 +176,11 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         scroll.setWidget(column)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(330)
-        self.side_dock = QDockWidget("Tools", self)
+        self.side_dock = QDockWidget("Editor panel", self)
         self.side_dock.setObjectName("dock-tools")
         self.side_dock.setWidget(scroll)
         self.side_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.side_dock)
-
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.busy_box = QWidget()
-        lay = QHBoxLayout(self.busy_box)
-        lay.setContentsMargins(0, 0, 0, 0)
-        self.busy_label = QLabel("")
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setRange(0, 0)  # indeterminate
-        self.busy_bar.setFixedWidth(120)
-        self.cancel_button = QPushButton("Cancel")
-        lay.addWidget(self.busy_label)
-        lay.addWidget(self.busy_bar)
-        lay.addWidget(self.cancel_button)
-        self.busy_box.hide()
-        bar.addWidget(self.busy_box)
-        self.model_label = QLabel("")
-        self.zoom_label = QLabel("")
-        self.pos_label = QLabel("")
-        for w in (self.pos_label, self.model_label, self.zoom_label):
-            bar.addPermanentWidget(w)
 
     def _act(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
         action = menu.addAction(text)
@@ -199,7 +206,11 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         )
         self.export_mask_action = self._act(file_menu, "Export &mask…", lambda: self.export_dialog("mask"), "Ctrl+M")
         file_menu.addSeparator()
-        self._act(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        quit_action = self._act(file_menu, "&Quit", self.close, "Ctrl+Q")
+        # Ctrl+Q everywhere (Cmd+Q on macOS); the platform's own Quit key too where it has one
+        keys = [QKeySequence("Ctrl+Q")]
+        keys += [k for k in QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) if k not in keys]
+        quit_action.setShortcuts(keys)
 
         edit = mb.addMenu("&Edit")
         self.undo_action = self._act(edit, "&Undo", self.editor.undo, QKeySequence.StandardKey.Undo)
@@ -226,16 +237,17 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         view.addSeparator()
         self.pages_menu = view.addMenu("&Pages")
 
-        tools = mb.addMenu("&Tools")
+        tools = self.tools_menu = mb.addMenu("&Tools")
         for a in self.tool_actions.actions():
             tools.addAction(a)
-        tools.addSeparator()
+        self._tools_menu_end = tools.addSeparator()
         self._act(tools, "Smaller brush", lambda: self.change_brush_size(1 / 1.2), "[")
         self._act(tools, "Larger brush", lambda: self.change_brush_size(1.2), "]")
 
         model = mb.addMenu("&Model")
         self.remove_action = self._act(model, "&Remove background", self.remove_background, "Ctrl+R")
-        self.cancel_action = self._act(model, "&Cancel", self.editor.cancel_removal, "Esc")
+        self.cancel_action = self._act(model, "&Cancel", self._on_escape, "Esc")
+        self.cancel_action.setToolTip("Stop the background removal; with clicks on screen, discard them")
         model.addSeparator()
         self._act(model, "&Add model…", self.add_model_dialog)
         self.window_menu = mb.addMenu("&Window")
@@ -246,19 +258,14 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         ed.photo_changed.connect(self._on_photo_changed)
         ed.mask_reset.connect(lambda: cv.set_mask(ed.mask))
         ed.mask_changed.connect(cv.mask_updated)
-        ed.history_changed.connect(self._update_history_actions)
         ed.adjust_session_closed.connect(self.mask_panel.reset_neutral)
         ed.removal_finished.connect(self._on_removal_finished)
+        self.click_controller.worker.warmed_up.connect(self._offer_clicks)
         ed.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         ed.error.connect(self.show_error)
-        ed.remover.busy_changed.connect(self._on_remove_busy)
-        ed.loader.busy_changed.connect(lambda b: self.set_busy("open", b, "Opening…", ed.loader.cancel))
-        ed.adjuster.busy_changed.connect(lambda b: self.set_busy("adjust", b, "Adjusting mask…"))
-        self.cancel_button.clicked.connect(self._cancel_busy)
         self.remove_button.clicked.connect(self.remove_background)
         self.model_chooser.error.connect(self.show_error)
         self.model_chooser.add_requested.connect(self.add_model_dialog)
-        self.model_chooser.model_changed.connect(lambda _p: self._update_model_label())
         self.brush_panel.radius_changed.connect(self._set_brush_radius)
         self.brush_panel.hardness_changed.connect(lambda h: setattr(self.brush_settings, "hardness", h))
         self.mask_panel.adjustments_changed.connect(ed.request_adjustments)
@@ -268,16 +275,49 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         self.view_panel.mode_changed.connect(self.set_view_mode)
         self.view_panel.overlay_changed.connect(lambda c, o: cv.set_overlay(c, o))
         self._connect_background()
-        cv.view_changed.connect(lambda: self.zoom_label.setText(f"{cv.scale * 100:.0f} %"))
-        cv.pointer_moved.connect(self._on_pointer)
-        self._update_history_actions()
-        self._update_model_label()
+        self._connect_readouts()
 
-    # -- tools, views, status ----------------------------------------------------------------
+    # -- tools, views, pages -----------------------------------------------------------------
     def set_tool(self, key: str) -> None:
         for a in self.tool_actions.actions():
             a.setChecked(a.data() == key)
         self.canvas.set_tool(self.tools.get(key))
+        self._update_accept_action()
+
+    def choose_tool(self, key: str) -> None:
+        """A person picked a tool (menu, button or key): from now on it is theirs to change."""
+        self.tool_chosen = True
+        self.set_tool(key)
+
+    def current_tool(self) -> str:
+        checked = self.tool_actions.checkedAction()
+        return checked.data() if checked else "pan"
+
+    def _offer_clicks(self) -> None:
+        """Pan is the safe first tool; once there is a mask a click most likely means "fix this
+        part": switch to Clicks unless the person picked a tool. Also run when the click worker
+        has found its model (off the GUI thread), which can be after a removal finished."""
+        picked = self.tool_chosen or self.current_tool() != "pan"
+        if not picked and self.click_controller.available and self.editor.last_removal is not None:
+            self.set_tool("clicks")
+
+    def _on_escape(self) -> None:
+        """Esc: stop a running removal, else discard the clicks on screen, else nothing (and no
+        message: "Background removal cancelled" when nothing was running would be false)."""
+        if not self.editor.cancel_removal():
+            self.discard_clicks()
+
+    def _on_page_changed(self, _index: int) -> None:
+        """The editor's tool panel means nothing on the other pages (the batch page has its own
+        options, the latent page its own controls): hide it there, and bring it back as it was
+        on returning to the editor."""
+        if self.pages.currentWidget() is not self.canvas:
+            if self._tools_dock_shown is None:
+                self._tools_dock_shown = not self.side_dock.isHidden()
+            self.side_dock.hide()
+        elif self._tools_dock_shown is not None:
+            self.side_dock.setVisible(self._tools_dock_shown)
+            self._tools_dock_shown = None
 
     def set_view_mode(self, mode: ViewMode | str) -> None:
         mode = ViewMode(mode)
@@ -300,6 +340,7 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         assert photo is not None
         self.canvas.set_photo(photo.pyramid)
         self.mask_panel.reset_neutral()
+        self._reset_readouts()
         self.setWindowTitle(f"{photo.name} — Seed Studio")
         if self.background_panel.current().value == "blur":
             self._request_background("blur")
@@ -307,52 +348,10 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
     def _on_removal_finished(self, result) -> None:
         if self.canvas.mode == ViewMode.ORIGINAL:
             self.set_view_mode(ViewMode.OVERLAY)
-        self.model_label.setText(f"{result.model_name} · {result.provider} · {result.seconds:.2f} s")
+        self._show_removal_readout(result)
+        self._offer_clicks()
         if self.background_panel.current().value == "blur":
             self._request_background("blur")
-
-    def set_busy(self, key: str, busy: bool, label: str = "", cancel=None) -> None:
-        """Show or hide the status-bar busy indicator for one kind of job; Cancel stops all."""
-        if busy:
-            self._busy_jobs[key] = (label, cancel)
-        else:
-            self._busy_jobs.pop(key, None)
-        self.busy_box.setVisible(bool(self._busy_jobs))
-        if self._busy_jobs:
-            self.busy_label.setText(" · ".join(text for text, _c in self._busy_jobs.values()))
-            self.cancel_button.setEnabled(any(c is not None for _t, c in self._busy_jobs.values()))
-
-    def _cancel_busy(self) -> None:
-        for _label, cancel in list(self._busy_jobs.values()):
-            if cancel is not None:
-                cancel()
-
-    def _on_remove_busy(self, busy: bool) -> None:
-        self.set_busy("remove", busy, "Removing background…", self.editor.cancel_removal)
-        self.remove_action.setEnabled(not busy)
-        self.remove_button.setEnabled(not busy)
-
-    def _update_history_actions(self) -> None:
-        doc = self.editor.doc
-        can_undo = doc is not None and doc.history.can_undo
-        can_redo = doc is not None and doc.history.can_redo
-        self.undo_action.setEnabled(can_undo)
-        self.redo_action.setEnabled(can_redo)
-        self.undo_action.setText(f"&Undo {doc.history.undo_label}" if can_undo else "&Undo")
-        self.redo_action.setText(f"&Redo {doc.history.redo_label}" if can_redo else "&Redo")
-
-    def _update_model_label(self) -> None:
-        entry = self.model_chooser.current_entry()
-        self.model_label.setText(f"Model: {entry.spec.name}" if entry else "No model")
-
-    def _on_pointer(self, x: float, y: float) -> None:
-        size = self.canvas.image_size()
-        if 0 <= x < size.width() and 0 <= y < size.height():
-            mask = self.editor.mask
-            extra = f"  mask {int(mask[int(y), int(x)])}" if mask is not None else ""
-            self.pos_label.setText(f"{int(x)}, {int(y)}{extra}")
-        else:
-            self.pos_label.setText("")
 
     def remove_background(self) -> int | None:
         path = self.model_chooser.current_path()
@@ -385,6 +384,10 @@ class MainWindow(FileActionsMixin, WindowStateMixin, BatchWindowMixin, ClickTool
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """Quit (Ctrl+Q, the close button): Save / Discard / Cancel first if edits would be lost."""
+        if not self.proceed_if_saved("quitting", lambda: None, later=self.close):
+            event.ignore()
+            return
         self._save_settings()
         self.editor.shutdown()
         self.click_controller.shutdown()

@@ -1,4 +1,6 @@
-"""Saving and restoring the window's state in QSettings (geometry, view, overlay, brush, tool).
+"""Saving and restoring the window's state in QSettings (geometry, view, overlay, brush).
+
+The tool is not restored: every session starts in Pan (see ``_restore_settings``).
 
 A mixin for MainWindow, so main_window.py stays about layout and wiring.
 """
@@ -29,7 +31,9 @@ class WindowStateMixin:
         self.brush_settings.hardness = float(s.value("brush/hardness", self.brush_settings.hardness))
         self.brush_panel.set_radius(self.brush_settings.radius)
         self.brush_panel.hardness.setValue(round(self.brush_settings.hardness * 100))
-        self.set_tool(s.value("tool", "brush", str))
+        # Always start in Pan: a tool restored from last time would turn the first click on a
+        # new photo into a brush dab (or a selection). Removing the background switches to Clicks.
+        self.set_tool("pan")
         self.refresh_recent_menu()
 
     def _save_settings(self) -> None:
@@ -40,6 +44,4 @@ class WindowStateMixin:
         s.setValue("view/overlay_opacity", self.canvas.overlay_opacity)
         s.setValue("brush/radius", self.brush_settings.radius)
         s.setValue("brush/hardness", self.brush_settings.hardness)
-        checked = self.tool_actions.checkedAction()
-        s.setValue("tool", checked.data() if checked else "brush")
         s.sync()

@@ -6,7 +6,8 @@ A temporary "catalogue" folder (data-set photos symlinked into three subfolders,
 files and a stray PDF) is queued with ``MainWindow.show_batch`` -- what ``seed-studio --batch``
 does -- then Start is clicked; the window is grabbed while the batch runs and again when it has
 finished (sorted by status, so the failures are on top). Settings are isolated in a temp folder.
-The model is --model, else the embedded default, else bench_remove's U2-Net-convention stand-in.
+The model is --model, else the embedded default as shipped (not bench_batch's rembg-compatible
+copy, whose name would show in the pictures), else bench_batch's stand-in.
 """
 
 from __future__ import annotations
@@ -77,10 +78,15 @@ def main() -> int:
         from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QAbstractItemView, QApplication
 
+        from desktop_app.core.errors import ModelError
+        from desktop_app.core.models import default_model_path
         from desktop_app.ui.batch.model import COL_STATUS
         from desktop_app.ui.main_window import MainWindow
 
-        model, note = pick_model(args.model, tmp)
+        try:
+            model, note = (Path(args.model), "given") if args.model else (default_model_path(), "embedded default")
+        except ModelError:
+            model, note = pick_model(None, tmp)
         print(f"model: {model} ({note})")
         catalogue = tmp / "catalogue"
         make_catalogue(catalogue, args.photos)

@@ -170,10 +170,13 @@ def test_remove_stale_temps(tmp_path: Path) -> None:
 def test_permission_error_message_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "secret.jpg"
     target.write_bytes(b"x")
+    real_open = os.open
 
-    def deny(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied")
+    def deny(path, flags, *args, **kwargs):  # what open(2) says to a non-root user on a 0600 file
+        if Path(path) == target:
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr(os, "open", deny)
     with pytest.raises(ImageLoadError, match="permission denied"):
         load_image(target)

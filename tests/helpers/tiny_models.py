@@ -7,7 +7,9 @@ resizing exactly:
 
 * ``fn="red"``: ``z = k * (x[:, 0] - c)`` with ``c`` placing the decision at red = 0.5 in raw
   pixel units, so the alpha is ~1 where the photo's red channel > 0.5 (handy for GUI tests);
-* ``fn="mean"``: ``z = mean over channels of x``.
+* ``fn="mean"``: ``z = mean over channels of x``;
+* ``fn="nan"`` / ``fn="inf"``: ``z = 0 * red + NaN`` (or ``+inf``): a broken model whose every
+  output is non-finite (what an fp16 overflow or a bad export produces).
 
 Conventions (the graph mimics what the real family outputs):
 ``seed`` (our metadata; graph outputs logits, spec says sigmoid), ``u2net`` (320x320, 7
@@ -129,6 +131,19 @@ def make_seg_model(
             helper.make_node("Slice", ["input", "s0", "s1", "ax"], ["red"]),
             helper.make_node("Sub", ["red", "c"], ["centred"]),
             helper.make_node("Mul", ["centred", "k"], ["z"]),
+        ]
+    elif fn in ("nan", "inf"):
+        inits += [
+            numpy_helper.from_array(np.array([0], np.int64), "s0"),
+            numpy_helper.from_array(np.array([1], np.int64), "s1"),
+            numpy_helper.from_array(np.array([1], np.int64), "ax"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+            numpy_helper.from_array(np.array(np.nan if fn == "nan" else np.inf, np.float32), "bad"),
+        ]
+        nodes += [
+            helper.make_node("Slice", ["input", "s0", "s1", "ax"], ["red"]),
+            helper.make_node("Mul", ["red", "zero"], ["nil"]),
+            helper.make_node("Add", ["nil", "bad"], ["z"]),
         ]
     elif fn == "mean":
         nodes.append(helper.make_node("ReduceMean", ["input"], ["z"], axes=[1], keepdims=1))

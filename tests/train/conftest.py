@@ -45,11 +45,16 @@ def cache_dir(tmp_path: Path, monkeypatch) -> Path:
     return path
 
 
+def running_in_ci() -> bool:
+    """CI services set ``CI`` to "true", "True" or "1" (GitHub, GitLab, Travis, ...)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 def shared_dataset(name: str) -> Path:
-    """A folder of ../shared/datasets; skips when absent, except under CI=true (must exist)."""
+    """A folder of ../shared/datasets; skips when absent, except in CI (there it must exist)."""
     path = SHARED / name
     if not path.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the dataset {path} is missing")
+        if running_in_ci():
+            pytest.fail(f"CI={os.environ.get('CI')} but the dataset {path} is missing")
         pytest.skip(f"needs ../shared/datasets/{name} (not present on this machine)")
     return path

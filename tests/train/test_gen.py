@@ -1,13 +1,12 @@
 """The generator (VAE) pipeline: data, PCA directions, a few training steps, export with parity.
 
 Runs on a generated folder of RGBA images (always) and on a handful of the real Fluent Emoji
-images when ../shared is present (required under CI=true, see ``shared_dataset``).
+images when ../shared is present (required in CI: CI=1, true or True; see ``shared_dataset``).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -220,7 +219,6 @@ def test_time_budget_replans_the_schedule() -> None:
 def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = shared_dataset("fluent-emoji-3d")
     monkeypatch.setenv("SEED_CACHE", str(tmp_path / "cache"))
-    t = time.time()
     images, stems = load_emoji(data, 64, limit=24)
     assert images.shape == (24, 64, 64, 3) and images.dtype == np.uint8 and len(stems) == 24
     assert images[:, 0, 0].mean() > 200  # corners are the white background
@@ -246,4 +244,4 @@ def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         ]
     )
     assert code == 0 and (tmp_path / "run" / "last.pt").is_file()
-    assert time.time() - t < 60
+    # how long this takes (the CI budget was 60 s) is measured by benchmarks/bench_gen_smoke.py

@@ -242,3 +242,25 @@ def test_bf16_is_turned_off_where_the_cpu_would_emulate_it(tiny_dataset, cache_d
 
     monkeypatch.setattr(trainer_module, "native_bf16", lambda: True)
     assert _trainer(tiny_dataset, tmp_path / "run2", max_steps=1, epochs=1).cfg.bf16 is True
+
+
+def test_weights_only_checkpoint_starts_a_new_phase_with_the_same_network(tiny_dataset, cache_dir, tmp_path):
+    """The committed form of a finished run: EMA weights and configs only, enough for --init
+    and export, a fraction of the bytes."""
+    from training.seg.export import model_from_checkpoint
+    from training.trainer import save_compact_checkpoint
+
+    trainer = _trainer(tiny_dataset, tmp_path / "run", max_steps=3, epochs=1)
+    trainer.train()
+    full = tmp_path / "run" / "last.pt"
+    small = save_compact_checkpoint(full, tmp_path / "weights.pt", weights_only=True)
+    assert small.stat().st_size < 0.4 * full.stat().st_size
+    ckpt = load_checkpoint(small)
+    assert "optimizer" not in ckpt and "model" not in ckpt and ckpt["step"] == 3
+    x = torch.rand(1, 3, 48, 48)
+    with torch.no_grad():
+        torch.testing.assert_close(model_from_checkpoint(ckpt)(x), model_from_checkpoint(load_checkpoint(full))(x))
+    args = ["seg", "train", "--data", str(tiny_dataset), "--val", str(tiny_dataset), "--out", str(tmp_path / "next")]
+    args += ["--preset", "xs", "--init", str(small), "--schedule", "48:1", "--batch-size", "4", "--max-steps", "1"]
+    code = training_main([*args, "--workers", "0", "--threads", "1"])
+    assert code == 0

@@ -50,3 +50,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_exit_status[-1])
+
+
+@pytest.fixture(autouse=True)
+def unsaved_prompts(monkeypatch: pytest.MonkeyPatch):
+    """Every window asks Save / Discard / Cancel (a modal box) before losing edits, also when
+    a test's window is closed at teardown, where nobody would answer. By default the question
+    is recorded in ``unsaved_prompts.asked`` and answered "discard"; inside
+    ``with unsaved_prompts.real():`` the real modal QMessageBox is shown, for tests that drive
+    it as a person does (see ``ui_helpers.answer_prompt``)."""
+    from contextlib import contextmanager
+    from typing import ClassVar
+
+    from desktop_app.ui.editor.unsaved import UnsavedEditsMixin
+
+    real_ask = UnsavedEditsMixin.ask_unsaved
+
+    class Prompts:
+        asked: ClassVar[list[str]] = []
+        answer = "discard"
+
+        @staticmethod
+        def fake(_window, doing: str) -> str:
+            Prompts.asked.append(doing)
+            return Prompts.answer
+
+        @staticmethod
+        @contextmanager
+        def real():
+            UnsavedEditsMixin.ask_unsaved = real_ask
+            try:
+                yield
+            finally:
+                UnsavedEditsMixin.ask_unsaved = Prompts.fake
+
+    Prompts.asked = []
+    monkeypatch.setattr(UnsavedEditsMixin, "ask_unsaved", Prompts.fake)
+    return Prompts

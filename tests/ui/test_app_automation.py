@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from helpers.tiny_models import make_seg_model
 from PIL import Image
@@ -23,6 +24,14 @@ def test_screenshot_run_exits_zero(qapp, tmp_path: Path, models_env: Path) -> No
     assert code == 0
     shot = Image.open(out)
     assert shot.size[0] >= 800 and shot.size[1] >= 600
+    # The cut-out on green is what the window showed: the photo's blue background half became
+    # green, its red subject half stayed, and no pixel of the blue background is left.
+    pixels = np.asarray(shot.convert("RGB")).reshape(-1, 3)
+    counts = {name: int((pixels == colour).all(axis=1).sum()) for name, colour in
+              (("green", (0, 255, 0)), ("subject", (255, 0, 200)), ("blue", (0, 0, 200)))}  # fmt: skip
+    assert counts["blue"] == 0, counts
+    assert counts["green"] > 20_000 and counts["subject"] > 20_000, counts  # each ~half the shown photo
+    assert 0.8 < counts["green"] / counts["subject"] < 1.25, counts
 
 
 def test_missing_photo_is_an_error(qapp, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

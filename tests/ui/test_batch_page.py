@@ -1,6 +1,9 @@
 """Batch page: drops fill the queue, runs through the core engine give the right statuses,
 cancel leaves no partial files, reruns skip finished work, failed rows can be retried, and the
-JSON report says what happened. Tiny generated photos and a 32x32 ONNX model keep it fast."""
+JSON report says what happened. Tiny generated photos and a 32x32 ONNX model keep it fast.
+
+Runs are started, paused, resumed and cancelled by clicking the page's buttons, as a person
+does; the progress line is read as shown."""
 
 from __future__ import annotations
 
@@ -12,9 +15,8 @@ import pytest
 from helpers.corpus import photo, tree_hashes
 from helpers.tiny_models import make_click_model
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QUrl
+from ui_helpers import click, drop
 
 from desktop_app.core.batch.queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED
 from desktop_app.core.imageio import TEMP_SUFFIX
@@ -63,31 +65,15 @@ def add_and_wait(qtbot, page: BatchPage, paths: list[Path]) -> int:
     return blocker.args[0]
 
 
-def run_and_wait(qtbot, page: BatchPage, action=None):
+def run_and_wait(qtbot, page: BatchPage, button=None):
+    """Click Start (or ``button``, e.g. Retry failed) and wait until the run has finished."""
     with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS) as blocker:
-        assert (action or page.start)()
+        click(qtbot, button or page.start_button)
     return blocker.args[0]
 
 
 def by_name(page: BatchPage) -> dict[str, object]:
     return {it.source.name: it for it in page.model.items}
-
-
-def drop(page: BatchPage, paths: list[Path]) -> bool:
-    """A real drag-enter + drop of file URLs onto what the page shows (hint or table)."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    target = page.views.currentWidget()
-    if hasattr(target, "viewport"):
-        target = target.viewport()
-    centre = target.rect().center()
-    action, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    enter = QDragEnterEvent(QPoint(centre), action, mime, buttons, mods)
-    QApplication.sendEvent(target, enter)
-    if not enter.isAccepted():
-        return False
-    QApplication.sendEvent(target, QDropEvent(QPointF(centre), action, mime, buttons, mods))
-    return True
 
 
 def test_drop_fills_queue_ignores_duplicates_and_lists_unsupported(qtbot, make_page, tmp_path: Path) -> None:
@@ -110,6 +96,7 @@ def test_drop_fills_queue_ignores_duplicates_and_lists_unsupported(qtbot, make_p
         assert rows[name].status == SKIPPED and "unsupported file type" in rows[name].reason
     assert page.options_panel.output_dir() == tmp_path / "products-cutouts"
     assert "3 photos" in page.queue_label.text()
+    assert page.progress.text() == "0 / 3"  # what Start would do, not a placeholder "0 / 100"
     with qtbot.waitSignal(page.scan_finished, timeout=WAIT_MS) as again:  # same folder and file again
         assert drop(page, [folder, loose])
     assert again.args == [0] and len(page.model.items) == 5
@@ -158,15 +145,20 @@ def test_cancel_mid_run_leaves_no_partial_files_and_rerun_skips_done(qtbot, make
     page = make_page(slow=True)
     page.options_panel.set_output_dir(out)
     add_and_wait(qtbot, page, [src])
+    assert page.progress.text() == "0 / 16"
     with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS) as blocker:
-        assert page.start()
+        click(qtbot, page.start_button)
         qtbot.waitUntil(lambda: page.model.counts()[DONE] >= 3, timeout=WAIT_MS)
-        page.cancel()
+        click(qtbot, page.cancel_button)
+        assert "cancelling" in page.progress_label.text()
     report = blocker.args[0].report
     assert report.cancelled
     done = [it for it in page.model.items if it.status == DONE]
     cancelled = [it for it in page.model.items if it.status == CANCELLED]
     assert len(done) + len(cancelled) == 16 and cancelled
+    # the photos done, not the rows the cancel touched; and no "cancelling…" left behind
+    assert page.progress.text() == f"{len(done)} / 16" and page.progress.value() == len(done)
+    assert "cancelling" not in page.progress_label.text() and "cancelled" in page.progress_label.text()
     files = [p for p in out.rglob("*") if p.is_file()]
     assert not [p for p in out.rglob("*") if p.name.endswith(TEMP_SUFFIX)]
     assert sorted(p.name for p in files if p.suffix == ".png") == sorted(it.output.name for it in done)
@@ -176,7 +168,9 @@ def test_cancel_mid_run_leaves_no_partial_files_and_rerun_skips_done(qtbot, make
                 im.load()  # complete, decodable files only
     stamps = {it.output: it.output.stat().st_mtime_ns for it in done}
     # Start again: only the cancelled rows run
+    assert page.progress.text() == f"{len(done)} / 16"  # still the last run until the queue changes
     outcome = run_and_wait(qtbot, page)
+    assert page.progress.text() == f"{len(cancelled)} / {len(cancelled)}"
     assert page.model.counts()[DONE] == 16 and not outcome.report.cancelled
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())
     # A new window given the same folder (a restart): everything is already done, nothing rewritten
@@ -198,15 +192,15 @@ def test_pause_holds_the_batch_and_resume_finishes_it(qtbot, make_page, tmp_path
     page.options_panel.set_output_dir(out)
     add_and_wait(qtbot, page, [src])
     with qtbot.waitSignal(page.run_finished, timeout=WAIT_MS):
-        assert page.start()
+        click(qtbot, page.start_button)
         qtbot.waitUntil(lambda: page.model.counts()[DONE] >= 1, timeout=WAIT_MS)
-        page.pause()
+        click(qtbot, page.pause_button)
         assert page.pause_button.text() == "Resume" and "paused" in page.progress_label.text()
         qtbot.wait(400)  # photos in flight finish, then nothing moves
         held = page.model.counts()[DONE]
         qtbot.wait(400)
         assert page.model.counts()[DONE] == held < 10
-        page.resume()
+        click(qtbot, page.pause_button)
     assert page.model.counts()[DONE] == 10
 
 
@@ -222,7 +216,7 @@ def test_retry_failed_reruns_only_failed_rows(qtbot, make_page, tmp_path: Path) 
     assert by_name(page)["bad.png"].status == FAILED
     good_stamp = (out / "good.png").stat().st_mtime_ns
     save(bad, seed=3)  # the operator fixes the file
-    outcome = run_and_wait(qtbot, page, page.retry_failed)
+    outcome = run_and_wait(qtbot, page, page.retry_button)
     assert by_name(page)["bad.png"].status == DONE and outcome.processed == 1
     assert (out / "good.png").stat().st_mtime_ns == good_stamp
     report = json.loads((out / REPORT_NAME).read_text())
@@ -285,11 +279,13 @@ def test_without_a_model_start_explains_and_rows_stay_queued(qtbot, models_env: 
     save(tmp_path / "in" / "a.png")
     page = BatchPage()  # the real default: options' model, else the embedded default (none here)
     qtbot.addWidget(page)
+    page.show()
     try:
         page.options_panel.set_output_dir(tmp_path / "out")
         add_and_wait(qtbot, page, [tmp_path / "in"])
         qtbot.waitUntil(lambda: not page.runner.busy, timeout=WAIT_MS)  # the warm-up fails quietly
-        assert page.start()
+        click(qtbot, page.start_button)
+        assert page.running
         qtbot.waitUntil(lambda: not page.running, timeout=WAIT_MS)
         assert "could not run" in page.banner.text() and "model" in page.banner.text().lower()
         assert [it.status for it in page.model.items] == [QUEUED] and page.start_button.isEnabled()

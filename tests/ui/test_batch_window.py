@@ -10,6 +10,7 @@ from helpers.corpus import photo
 from helpers.tiny_models import make_seg_model
 from PIL import Image
 from PySide6.QtWidgets import QApplication
+from ui_helpers import choose, click
 
 from desktop_app.app import run_gui
 from desktop_app.ui.main_window import MainWindow
@@ -21,15 +22,6 @@ def save(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(photo()).save(path)
     return path
-
-
-def menu_action(win: MainWindow, menu_title: str, text: str):
-    for top in win.menuBar().actions():
-        if top.text().replace("&", "") == menu_title:
-            for action in top.menu().actions():
-                if action.text().replace("&", "") == text:
-                    return action
-    raise AssertionError(f"no {menu_title} ▸ {text}")
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def window(qtbot, models_env: Path):
 
 def test_file_menu_opens_batch_page_and_open_in_editor_returns(qtbot, window: MainWindow, tmp_path: Path) -> None:
     assert window.pages.currentWidget() is window.canvas and window.side_dock.isVisible()
-    menu_action(window, "File", "Batch remove…").trigger()
+    choose(window, "File", "Batch remove…")
     page = window.batch_page
     assert window.pages.currentWidget() is page and window.batch_page_action.isChecked()
     assert not window.side_dock.isVisible()  # the editor's tools are hidden on the batch page
@@ -54,7 +46,7 @@ def test_file_menu_opens_batch_page_and_open_in_editor_returns(qtbot, window: Ma
         window.show_batch([shot])
     page.table.selectRow(0)
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
-        page.editor_button.click()
+        click(qtbot, page.editor_button)
     assert window.pages.currentWidget() is window.canvas and window.side_dock.isVisible()
     assert window.editor.photo_path == shot
 

@@ -1,5 +1,7 @@
 """Point-and-click selection in the editor, with a tiny click model whose output reveals its
-guidance (probability = max(positive disks, previous mask) * (1 - negative disks))."""
+guidance (probability = max(positive disks, previous mask) * (1 - negative disks)).
+
+Driven with keys (C, Ctrl+R, Ctrl+Z, Esc, Enter) and mouse clicks, as a person does."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 from helpers.tiny_models import make_click_model, make_seg_model
 from PySide6.QtCore import QPointF, Qt
-from ui_helpers import show_main_window, write_photo
+from ui_helpers import click, menu_action, press, show_main_window, write_photo
 
 from desktop_app.ui.main_window import MainWindow
 
@@ -24,9 +26,17 @@ def window(qtbot, models_env: Path) -> MainWindow:
 
 
 def _open(qtbot, win: MainWindow, tmp_path: Path) -> None:
+    """Ctrl+O on a photo, then C for the Clicks tool."""
+    win.ask_open_file = lambda *_a: str(write_photo(tmp_path / "p.png"))
     with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
-        win.open_path(write_photo(tmp_path / "p.png"))
-    win.set_tool("clicks")
+        press(qtbot, win, "Ctrl+O")
+    press(qtbot, win, "C")
+    assert menu_action(win, "Tools", "Clicks").isChecked() and win.canvas.tool is win.click_tool
+
+
+def _remove(qtbot, win: MainWindow) -> None:
+    with qtbot.waitSignal(win.editor.removal_finished, timeout=WAIT):
+        press(qtbot, win, "Ctrl+R")
 
 
 def _click(qtbot, win: MainWindow, x: float, y: float, button=Qt.MouseButton.LeftButton, wait: bool = True) -> None:
@@ -49,15 +59,14 @@ def test_left_click_selects_where_clicked_and_undo_restores_exactly(qtbot, windo
     _click(qtbot, window, 20, 15)
     second = window.editor.mask.copy()
     assert second[15, 20] == 255 and second[30, 70] == 255
-    window.undo_action.trigger()  # undoes one click, bit-exact
+    press(qtbot, window, "Ctrl+Z")  # undoes one click, bit-exact
     np.testing.assert_array_equal(window.editor.mask, mask)
     assert len(window.click_controller.clicks) == 1
 
 
 def test_right_click_removes_from_the_mask(qtbot, window: MainWindow, tmp_path):
     _open(qtbot, window, tmp_path)
-    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
-        window.remove_background()  # left half (red) is the subject
+    _remove(qtbot, window)  # left half (red) is the subject
     assert window.editor.mask[30, 20] == 255
     _click(qtbot, window, 20, 30, Qt.MouseButton.RightButton)
     assert window.editor.mask[30, 20] == 0
@@ -80,7 +89,7 @@ def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindo
     before = None if window.editor.mask is None else window.editor.mask.copy()
     _click(qtbot, window, 70, 30)
     _click(qtbot, window, 20, 15)
-    window.cancel_action.trigger()
+    press(qtbot, window, "Escape")
     assert window.click_controller.clicks == []
     if before is None:
         assert not window.editor.mask.any()
@@ -88,20 +97,22 @@ def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindo
         np.testing.assert_array_equal(window.editor.mask, before)
     _click(qtbot, window, 70, 30)
     kept = window.editor.mask.copy()
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)
+    press(qtbot, window, "Return")
     assert window.click_controller.clicks == []
     np.testing.assert_array_equal(window.editor.mask, kept)
 
 
 def test_second_pass_checkbox_runs_removal_through_the_click_model(qtbot, window: MainWindow, tmp_path):
     _open(qtbot, window, tmp_path)
-    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
-        window.remove_background()
+    _remove(qtbot, window)
     plain = window.editor.mask.copy()
-    window.second_pass.setChecked(True)
-    with qtbot.waitSignal(window.editor.removal_finished, timeout=WAIT):
-        window.remove_background()
+    assert "second pass" not in window.statusBar().currentMessage()
+    click(qtbot, window.second_pass)
+    _remove(qtbot, window)
     twice = window.editor.mask
+    # the person is told the second pass ran, and with which click model
+    assert "tiny-seed + second pass (tiny-clicks)" in window.statusBar().currentMessage()
+    assert "second pass (tiny-clicks)" in window.model_label.text()
     # the revealing model returns max(click disk, previous mask): the subject survives the pass
     assert twice[30, 20] == 255 and twice[5, 90] == 0
     a, b = twice >= 128, plain >= 128  # edges are resampled through the 32 px model: compare shapes
@@ -113,7 +124,7 @@ def test_second_pass_without_a_click_model_reports_it(qtbot, models_env: Path, t
     make_seg_model(models_env / "tiny-red.onnx", fn="red")
     win = show_main_window(qtbot)
     _open(qtbot, win, tmp_path)
-    win.second_pass.setChecked(True)
-    win.remove_background()
+    click(qtbot, win.second_pass)
+    press(qtbot, win, "Ctrl+R")
     qtbot.waitUntil(lambda: any("click model" in message for _, message in win.errors), timeout=WAIT)
     assert win.editor.mask is None

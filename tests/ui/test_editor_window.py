@@ -1,4 +1,9 @@
-"""The main window end to end (offscreen): open, remove, paint, undo, export, drop, errors."""
+"""The main window end to end (offscreen): open, remove, paint, undo, export, drop, errors.
+
+Driven through what a person uses: shortcuts and menu entries found by their text, mouse drags
+and clicks on the widgets; the file dialogs are answered through ``ask_open_file`` /
+``ask_save_file``. Results are read exactly (masks, files, the rendered canvas).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from helpers.tiny_models import make_seg_model
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
-from ui_helpers import capsule_union, drag, show_main_window, write_photo
+from ui_helpers import canvas_pixel, capsule_union, choose, click, drag, press, show_main_window, write_photo
 
 from desktop_app.core import model_meta as mm
 from desktop_app.ui.editor.canvas import ViewMode
+from desktop_app.ui.editor.panels import VIEW_LABELS
 from desktop_app.ui.main_window import MainWindow
 
 WAIT = 15000
@@ -31,13 +37,24 @@ def window(qtbot, tiny_model: Path) -> MainWindow:
 
 
 def open_photo(qtbot, win: MainWindow, path: Path) -> None:
+    """File ▸ Open (Ctrl+O), the dialog answered with ``path``."""
+    win.ask_open_file = lambda *_a: str(path)
     with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
-        win.open_path(path)
+        press(qtbot, win, "Ctrl+O")
 
 
 def remove(qtbot, win: MainWindow) -> None:
+    """Model ▸ Remove background (Ctrl+R)."""
     with qtbot.waitSignal(win.editor.removal_finished, timeout=WAIT):
-        assert win.remove_background() is not None
+        press(qtbot, win, "Ctrl+R")
+
+
+def export(qtbot, win: MainWindow, keys: str, path: Path) -> None:
+    """Ctrl+S (cut-out) or Ctrl+M (mask), the save dialog answered with ``path``; waits for the
+    file (generous: the first export compiles pymatting's numba kernels in a fresh venv)."""
+    win.ask_save_file = lambda *_a: str(path)
+    with qtbot.waitSignal(win.exporter.finished, timeout=180_000):
+        press(qtbot, win, keys)
 
 
 def test_open_and_remove_with_tiny_model(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -58,9 +75,9 @@ def test_brush_stroke_changes_exactly_expected_pixels_and_undo_is_bit_exact(
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
     before = window.editor.mask.copy()
-    window.set_tool("brush")
-    window.brush_settings.radius = 3.0
-    window.brush_settings.hardness = 1.0
+    press(qtbot, window, "B")
+    window.brush_panel.size.setValue(3)
+    window.brush_panel.hardness.setValue(100)
     canvas = window.canvas
     img_points = [(60.3, 10.2), (70.8, 20.5), (88.1, 22.0)]
     widget_points = [canvas.map_from_image(QPointF(x, y)) for x, y in img_points]
@@ -73,9 +90,9 @@ def test_brush_stroke_changes_exactly_expected_pixels_and_undo_is_bit_exact(
     assert (after[expected] == 255).all()
     assert window.undo_action.isEnabled() and "Brush" in window.undo_action.text()
 
-    window.undo_action.trigger()
+    press(qtbot, window, "Ctrl+Z")
     np.testing.assert_array_equal(window.editor.mask, before)
-    window.redo_action.trigger()
+    press(qtbot, window, "Ctrl+Shift+Z")
     np.testing.assert_array_equal(window.editor.mask, after)
     assert window.undo_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
     assert QKeySequence("Ctrl+Shift+Z") in window.redo_action.shortcuts()
@@ -84,9 +101,9 @@ def test_brush_stroke_changes_exactly_expected_pixels_and_undo_is_bit_exact(
 def test_eraser_removes_and_history_groups_per_stroke(qtbot, window: MainWindow, tmp_path: Path) -> None:
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
-    window.set_tool("eraser")
-    window.brush_settings.radius = 4.0
-    window.brush_settings.hardness = 1.0
+    press(qtbot, window, "E")
+    window.brush_panel.size.setValue(4)
+    window.brush_panel.hardness.setValue(100)
     c = window.canvas
     drag(c, [c.map_from_image(QPointF(10, y)) for y in (5, 15, 25, 35, 45)])
     assert window.editor.mask[25, 10] == 0
@@ -97,10 +114,8 @@ def test_export_png_alpha_jpeg_and_mask(qtbot, window: MainWindow, tmp_path: Pat
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
     mask = window.editor.mask.copy()
-    for name, what in (("cut.png", "cutout"), ("cut.webp", "cutout"), ("cut.jpg", "cutout"), ("mask.png", "mask")):
-        # generous: the first export compiles pymatting's numba kernels (slow in a fresh venv)
-        with qtbot.waitSignal(window.exporter.finished, timeout=180_000):
-            window.export_to(tmp_path / name, what)
+    for name, keys in (("cut.png", "Ctrl+S"), ("cut.webp", "Ctrl+S"), ("cut.jpg", "Ctrl+S"), ("mask.png", "Ctrl+M")):
+        export(qtbot, window, keys, tmp_path / name)
     rgba = np.asarray(Image.open(tmp_path / "cut.png"))
     assert rgba.shape == (64, 96, 4)
     np.testing.assert_array_equal(rgba[..., 3], mask)
@@ -120,8 +135,11 @@ def test_save_as_never_overwrites_original_without_asking(
     remove(qtbot, window)
     asked: list[str] = []
     monkeypatch.setattr(window, "confirm", lambda title, q: asked.append(title) or False)
-    assert window.export_to(photo) is None
-    assert asked and photo.read_bytes() == original
+    window.ask_save_file = lambda *_a: str(photo)
+    press(qtbot, window, "Ctrl+Shift+S")  # File ▸ Save cut-out As…, pointed at the photo itself
+    assert asked == ["Overwrite the original?"] and not window.exporter.busy
+    qtbot.wait(100)
+    assert photo.read_bytes() == original
 
 
 def test_drop_event_opens_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -159,7 +177,7 @@ def test_paste_image_from_clipboard(qtbot, window: MainWindow) -> None:
     image.fill(Qt.GlobalColor.red)
     QGuiApplication.clipboard().setImage(image)
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
-        window.paste_image()
+        press(qtbot, window, "Ctrl+V")
     QGuiApplication.clipboard().clear()
     assert window.editor.rgb.shape == (30, 40, 3)
     assert tuple(window.editor.rgb[0, 0]) == (255, 0, 0)
@@ -172,7 +190,7 @@ def test_recent_files_menu_reopens(qtbot, window: MainWindow, tmp_path: Path) ->
     actions = [a for a in window.recent_menu.actions() if a.data()]
     assert [Path(a.data()).name for a in actions][:2] == ["second.png", "first.png"]
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
-        actions[1].trigger()
+        choose(window, "File", "Open Recent", "first.png")
     assert window.editor.photo_path.name == "first.png"
 
 
@@ -180,8 +198,9 @@ def test_model_switching_and_bad_model_keeps_previous(
     qtbot, window: MainWindow, tmp_path: Path, models_env: Path
 ) -> None:
     other = make_seg_model(tmp_path / "other.onnx", fn="mean", metadata={mm.KEY_NAME: "tiny-mean"})
+    window.ask_open_file = lambda *_a: str(other)
     with qtbot.waitSignal(window.model_chooser.model_changed, timeout=WAIT):
-        window.model_chooser.add_model(other)
+        choose(window, "Model", "Add model…")
     assert window.model_chooser.current_entry().spec.name == "tiny-mean"
     info = window.model_chooser.info
     assert info.text().startswith("Input ") and len(info.text()) < 80  # fits the panel unclipped
@@ -192,7 +211,8 @@ def test_model_switching_and_bad_model_keeps_previous(
 
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"\x00garbage")
-    window.model_chooser.add_model(bad)
+    window.ask_open_file = lambda *_a: str(bad)
+    choose(window, "Model", "Add model…")
     qtbot.waitUntil(lambda: bool(window.errors), timeout=WAIT)
     assert window.model_chooser.current_entry().spec.name == "tiny-mean"
     assert window.model_chooser.combo.count() == 2
@@ -217,7 +237,7 @@ def test_adjustments_amend_one_history_entry(qtbot, window: MainWindow, tmp_path
             window.mask_panel.feather.setValue(value)
     assert len(window.editor.doc.history) == 1
     assert not np.array_equal(window.editor.mask, before)
-    window.undo_action.trigger()
+    press(qtbot, window, "Ctrl+Z")
     np.testing.assert_array_equal(window.editor.mask, before)
     assert window.mask_panel.feather.value() == 0  # the session ended: sliders back to neutral
 
@@ -226,30 +246,53 @@ def test_invert_fill_reset_actions(qtbot, window: MainWindow, tmp_path: Path) ->
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
     model = window.editor.mask.copy()
-    window.editor.invert()
+    choose(window, "Edit", "Invert mask")
     np.testing.assert_array_equal(window.editor.mask, 255 - model)
-    window.editor.reset_mask()
+    choose(window, "Edit", "Reset to model mask")
     np.testing.assert_array_equal(window.editor.mask, model)
-    window.editor.fill_holes()
-    assert len(window.editor.doc.history) >= 2
+    press(qtbot, window, "E")  # erase a hole inside the subject, then Fill holes closes it
+    window.brush_panel.size.setValue(3)
+    window.brush_panel.hardness.setValue(100)
+    c = window.canvas
+    drag(c, [c.map_from_image(QPointF(20, y)) for y in (25, 30, 35)])
+    holed = window.editor.mask.copy()
+    assert holed[30, 20] == 0 and (holed != model).sum() > 20
+    click(qtbot, window.mask_panel.fill_button)
+    np.testing.assert_array_equal(window.editor.mask, model)  # exactly the hole, nothing else
+    assert window.editor.doc.history.undo_label == "Fill holes"
+    press(qtbot, window, "Ctrl+Z")
+    np.testing.assert_array_equal(window.editor.mask, holed)
+
+
+CHECKER = {(255, 255, 255), (204, 204, 204)}  # the cut-out's transparency checkerboard
+PHOTO_SUBJECT, PHOTO_BACKGROUND = (255, 0, 200), (0, 0, 200)  # write_photo's two halves
+
+
+def rgb(color) -> tuple[int, int, int]:
+    return color.red(), color.green(), color.blue()
 
 
 @pytest.mark.parametrize("mode", list(ViewMode))
 def test_view_modes_render(qtbot, window: MainWindow, tmp_path: Path, mode: ViewMode) -> None:
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     remove(qtbot, window)
-    window.set_view_mode(mode)
-    image = window.canvas.grab().toImage()
+    choose(window, "View", VIEW_LABELS[mode])
     c = window.canvas
-    subject = c.map_from_image(QPointF(10, 30)).toPoint()
-    background = c.map_from_image(QPointF(90, 30)).toPoint()
-    fg, bg = image.pixelColor(subject), image.pixelColor(background)
+    if mode == ViewMode.SPLIT:  # drag the divider to 80 %: background left of it is the photo
+        drag(c, [QPointF(c.divider_x(), c.height() / 2), c.map_from_image(QPointF(0.8 * 96, 30))])
+    fg, bg = rgb(canvas_pixel(window, 10, 30)), rgb(canvas_pixel(window, 90, 30))
     if mode == ViewMode.MASK:
-        assert fg.lightness() > 240 and bg.lightness() < 15
+        assert min(fg) > 240 and max(bg) < 15
     elif mode == ViewMode.ORIGINAL:
-        assert (fg.red(), bg.red()) == (255, 0)
-    elif mode in (ViewMode.CUTOUT, ViewMode.SPLIT):
-        assert bg.blue() < 230 or bg.red() > 150  # checkerboard, not the photo's blue
+        assert (fg, bg) == (PHOTO_SUBJECT, PHOTO_BACKGROUND)
+    elif mode == ViewMode.OVERLAY:  # the tint marks what will be removed; the subject is untouched
+        assert fg == PHOTO_SUBJECT and bg != PHOTO_BACKGROUND and bg[0] > 80
+    elif mode == ViewMode.CUTOUT:
+        assert fg == PHOTO_SUBJECT and bg in CHECKER
+    else:  # split: the photo left of the divider, the cut-out right of it
+        assert fg == PHOTO_SUBJECT and bg in CHECKER
+        assert rgb(canvas_pixel(window, 60, 30)) == PHOTO_BACKGROUND
+        assert c.split == pytest.approx(0.8, abs=0.02)
     assert window.view_panel.mode.currentData() == mode.value
 
 
@@ -273,11 +316,11 @@ def test_zoom_is_anchored_under_the_pointer(qtbot, window: MainWindow, tmp_path:
 def test_pan_tool_and_space_drag_move_the_view(qtbot, window: MainWindow, tmp_path: Path) -> None:
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
     c = window.canvas
-    window.set_tool("pan")
+    press(qtbot, window, "H")
     start = c.image_rect().topLeft()
     drag(c, [QPointF(100, 100), QPointF(130, 90)])
     assert c.image_rect().topLeft() - start == QPointF(30, -10)
-    window.set_tool("brush")
+    press(qtbot, window, "B")
     qtbot.keyPress(c, Qt.Key.Key_Space)
     drag(c, [QPointF(100, 100), QPointF(90, 100)])
     qtbot.keyRelease(c, Qt.Key.Key_Space)
@@ -287,7 +330,7 @@ def test_pan_tool_and_space_drag_move_the_view(qtbot, window: MainWindow, tmp_pa
 
 def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) -> None:
     open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
-    window.set_tool("brush")
+    press(qtbot, window, "B")
     r0 = window.brush_settings.radius
     qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
     assert window.brush_settings.radius > r0
@@ -309,15 +352,13 @@ def test_busy_indicator_and_cancel(qtbot, tiny_model: Path, tmp_path: Path, monk
         token.raise_if_cancelled()
 
     monkeypatch.setattr(jobs, "remove_background", slow_removal)
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
+    win = show_main_window(qtbot)
     open_photo(qtbot, win, write_photo(tmp_path / "p.png"))
     with qtbot.waitSignal(win.editor.remover.started, timeout=WAIT):
-        win.remove_background()
+        click(qtbot, win.remove_button)
     assert win.busy_box.isVisible() and not win.remove_action.isEnabled()
     with qtbot.waitSignal(win.editor.remover.busy_changed, timeout=WAIT):
-        win.cancel_button.click()
+        click(qtbot, win.cancel_button)
     assert not win.busy_box.isVisible() and win.remove_action.isEnabled()
     assert win.editor.mask is None
     assert "cancelled" in win.statusBar().currentMessage()
@@ -333,9 +374,9 @@ def test_export_with_colour_background_and_crop(qtbot, window: MainWindow, tmp_p
     window.apply_background(Background(kind="colour", colour=(0, 255, 0)))
     assert window.background_panel.color.color() == QColor(0, 255, 0)
     assert window.canvas.mode == ViewMode.CUTOUT
-    window.background_panel.crop.setChecked(True)
-    with qtbot.waitSignal(window.exporter.finished, timeout=180_000):
-        window.export_to(tmp_path / "crop.png")
+    click(qtbot, window.background_panel.crop)
+    assert window.crop_to_subject
+    export(qtbot, window, "Ctrl+S", tmp_path / "crop.png")
     out = np.asarray(Image.open(tmp_path / "crop.png"))
     assert out.ndim == 3 and out.shape[2] == 3  # composited on a colour: no alpha
     assert out.shape[1] < 96 and tuple(out[5, -1]) == (0, 255, 0)
@@ -371,7 +412,7 @@ def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: Mai
     clip.setUrls([QUrl.fromLocalFile(str(photo))])
     QGuiApplication.clipboard().setMimeData(clip)
     with qtbot.waitSignal(window.editor.photo_changed, timeout=WAIT):
-        window.paste_image()
+        press(qtbot, window, "Ctrl+V")
     # Free the clipboard's copy now: if Qt deleted this Python-made object in its exit
     # handlers (after the interpreter is gone), the process would crash on exit.
     QGuiApplication.clipboard().clear()
@@ -381,7 +422,7 @@ def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: Mai
 def test_view_settings_persist(qtbot, window: MainWindow) -> None:
     from PySide6.QtGui import QColor
 
-    window.set_view_mode(ViewMode.MASK)
+    press(qtbot, window, "Alt+4")  # View ▸ Mask
     window.view_panel.color.set_color(QColor("#00ff00"))
     window.view_panel.opacity.setValue(30)
     window.brush_panel.size.setValue(77)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 
@@ -61,3 +61,118 @@ def show_main_window(qtbot):
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+# -- what a person can do: menus by their text, keys, mouse clicks, modal answers --------------
+
+
+def menu_action(win, *path: str):
+    """The action at ``path`` in the menu bar, found by the texts a person reads (without the
+    ``&`` mnemonic): ``menu_action(win, "Tools", "Clicks")`` or, through a submenu,
+    ``menu_action(win, "View", "Pages", "Latent sliders")``. Fails when it is in no menu, which
+    ``action.trigger()`` alone would never notice."""
+    actions, found = win.menuBar().actions(), None
+    for depth, name in enumerate(path):
+        found = next((a for a in actions if a.text().replace("&", "") == name), None)
+        if found is None:
+            seen = [a.text().replace("&", "") for a in actions if a.text()]
+            raise AssertionError(f"no {' ▸ '.join(path[: depth + 1])} in the menu bar (there: {seen})")
+        if depth < len(path) - 1:
+            assert found.menu() is not None, f"{name} is not a menu"
+            actions = found.menu().actions()
+    return found
+
+
+def choose(win, *path: str) -> None:
+    """Click a menu entry: it must exist, be visible and enabled, as for a person."""
+    action = menu_action(win, *path)
+    assert action.isVisible() and action.isEnabled(), f"{' ▸ '.join(path)} is disabled"
+    action.trigger()
+
+
+def press(qtbot, win, keys: str) -> None:
+    """Type ``keys`` ("C", "Ctrl+Z", "Return") into whatever has the keyboard focus in ``win``."""
+    from PySide6.QtGui import QKeySequence
+
+    combo = QKeySequence(keys)[0]
+    if QApplication.activeWindow() is not win:  # as a person clicks the window before typing:
+        win.activateWindow()  # shortcuts match in the active window only (not, e.g., in a
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)  # non-modal error box)
+    target = win.focusWidget() or win
+    qtbot.keyClick(target, combo.key(), combo.keyboardModifiers())
+
+
+def click_image(qtbot, win, x: float, y: float, button=Qt.MouseButton.LeftButton) -> None:
+    """A mouse click on the canvas over image pixel (x, y)."""
+    pos = win.canvas.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint()
+    qtbot.mouseClick(win.canvas, button, pos=pos)
+
+
+def hover_image(qtbot, win, x: float, y: float) -> None:
+    """Move the pointer over image pixel (x, y) without pressing a button."""
+    pos = win.canvas.map_from_image(QPointF(x + 0.5, y + 0.5))
+    send_mouse(win.canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton, Qt.MouseButton.NoButton)
+
+
+def canvas_pixel(win, x: float, y: float):
+    """The colour the canvas shows over image pixel (x, y) (a grab of the rendered widget)."""
+    image = win.canvas.grab().toImage()
+    return image.pixelColor(win.canvas.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint())
+
+
+def answer_prompt(qtbot, button: str, seen: list[str], patience_ms: int = 5000) -> None:
+    """Click ``button`` ("Save", "Discard" or "Cancel") in the next modal message box, as a
+    person does. The box runs its own event loop, so the click comes from a timer that looks
+    for the box every 10 ms; what the box said is appended to ``seen`` ("<no box>" if none
+    appeared within ``patience_ms``, so a test expecting a box fails instead of hanging)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    standard = getattr(QMessageBox.StandardButton, button)
+    timer = QTimer()
+    ticks = [patience_ms // 10]
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.button(standard) is not None:
+            timer.stop()
+            seen.append(box.text())
+            qtbot.mouseClick(box.button(standard), Qt.MouseButton.LeftButton)
+        elif ticks[0] <= 0:
+            timer.stop()
+            seen.append("<no box>")
+        ticks[0] -= 1
+
+    timer.timeout.connect(look)
+    timer.start(10)
+    _timers.append(timer)  # kept alive until it has answered
+
+
+_timers: list = []
+
+
+def click(qtbot, button) -> None:
+    """A mouse click on a button a person can see and press (a check box on its box: a wide
+    one's middle may be empty space)."""
+    from PySide6.QtWidgets import QCheckBox
+
+    assert button.isVisible() and button.isEnabled(), f"{button.text()!r} cannot be clicked"
+    pos = QPoint(8, button.height() // 2) if isinstance(button, QCheckBox) else button.rect().center()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=pos)
+
+
+def drop(page, paths: list[Path]) -> bool:
+    """A real drag-enter + drop of file URLs onto what the page shows (hint or table)."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    target = page.views.currentWidget()
+    if hasattr(target, "viewport"):
+        target = target.viewport()
+    centre = target.rect().center()
+    action, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(centre), action, mime, buttons, mods)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    QApplication.sendEvent(target, QDropEvent(QPointF(centre), action, mime, buttons, mods))
+    return True

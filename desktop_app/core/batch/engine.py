@@ -5,22 +5,24 @@ Three stages run at once so both cores stay busy: a reader thread decodes the ne
 releases it too), and a writer thread composites and encodes (OpenCV and numpy release it
 for their array work). Queues between them hold at most two photos, bounding memory at 24 MP.
 
-Safety rules: inputs are only ever opened for reading; an output path equal to any input is
-refused; outputs are written to a temp file and renamed, so a cancel or a kill never leaves a
-half-written image under a real name; one bad file is recorded and the batch goes on.
+Safety rules: inputs are only ever opened for reading, and only when they are regular files
+of sane size (a FIFO, a device or a symlink loop is reported, never opened); an output path
+equal to any input is refused, and outputs of an earlier run are never taken as inputs;
+every output folder is checked for writability before the first photo is decoded; outputs
+are written to a temp file and renamed, so a cancel or a kill never leaves a half-written
+image under a real name; one bad file is recorded and the batch goes on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
+from desktop_app.core.batch.manifest import inside, real, record_outputs
 from desktop_app.core.batch.plan import (  # re-exported: part of this module's API
     CANCELLED,
     DONE,
@@ -28,109 +30,53 @@ from desktop_app.core.batch.plan import (  # re-exported: part of this module's 
     PENDING,
     SKIPPED,
     BatchItem,
+    InputEntry,
+    PathInputs,
+    as_path_list,
     collect_inputs,
     plan_outputs,
+    scan_inputs,
 )
+from desktop_app.core.batch.report import BatchControl, BatchReport
 from desktop_app.core.errors import SeedStudioError
-from desktop_app.core.imageio import encode_image, load_image, remove_stale_temps, write_bytes_atomic
+from desktop_app.core.files import os_error_text, probe_writable, remove_stale_temps
+from desktop_app.core.imageio import encode_image, load_image, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
-from desktop_app.core.pipeline import model_input, predict_alpha, render
+from desktop_app.core.pipeline import check_background, model_input, predict_alpha, render
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", "BatchItem", "BatchReport",
-           "collect_inputs", "plan_outputs", "run_batch"]  # fmt: skip
-
-
-@dataclass
-class BatchReport:
-    """Per-item outcome of a batch plus totals; ``to_json`` for ``--json-report`` and logs."""
-
-    items: list[BatchItem]
-    output_dir: Path | None = None
-    model: str = ""
-    provider: str = ""
-    options: dict = field(default_factory=dict)
-    elapsed: float = 0.0
-    cancelled: bool = False
-
-    def count(self, status: str) -> int:
-        return sum(1 for it in self.items if it.status == status)
-
-    @property
-    def failed(self) -> list[BatchItem]:
-        return [it for it in self.items if it.status == FAILED]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing failed (skips and cancellation are not failures)."""
-        return not self.failed
-
-    def summary(self) -> str:
-        """One line: counts, time and throughput."""
-        done = self.count(DONE)
-        rate = f", {self.elapsed / done:.2f} s/image" if done else ""
-        parts = [f"{done} done", f"{self.count(SKIPPED)} skipped", f"{self.count(FAILED)} failed"]
-        if self.count(CANCELLED):
-            parts.append(f"{self.count(CANCELLED)} cancelled")
-        return f"{', '.join(parts)} in {self.elapsed:.1f} s{rate}"
-
-    def to_dict(self) -> dict:
-        return {
-            "output_dir": str(self.output_dir) if self.output_dir else None,
-            "model": self.model,
-            "provider": self.provider,
-            "elapsed": round(self.elapsed, 3),
-            "cancelled": self.cancelled,
-            "counts": {s: self.count(s) for s in (DONE, SKIPPED, FAILED, CANCELLED)},
-            "options": self.options,
-            "items": [it.to_dict() for it in self.items],
-        }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
-
-
-class BatchControl:
-    """Cancel / pause / resume a running batch from another thread (the GUI's buttons)."""
-
-    def __init__(self) -> None:
-        self._cancel = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-        self._running.set()  # a paused batch must wake up to notice
-
-    def pause(self) -> None:
-        self._running.clear()
-
-    def resume(self) -> None:
-        self._running.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    @property
-    def paused(self) -> bool:
-        return not self._running.is_set()
-
-    def wait_if_paused(self) -> bool:
-        """Block while paused; returns False if the batch was cancelled."""
-        while not self._running.wait(0.1):
-            pass
-        return not self._cancel.is_set()
-
-
-# ----------------------------------------------------------------------------- running
+           "InputEntry", "collect_inputs", "plan_outputs", "run_batch", "scan_inputs"]  # fmt: skip
 
 _END = object()
+READER_GRACE_S = 2.0  # after a cancel, how long to wait for a decode in progress before leaving it
+
+
+def _check_output_folders(items: list[BatchItem]) -> None:
+    """Create and probe every output folder now; the photos of one that cannot be written fail
+    here, before a single one of them is decoded or inferred."""
+    problems: dict[Path, str | None] = {}
+    for it in items:
+        if it.status != PENDING or it.output is None:
+            continue
+        folder = it.output.parent
+        if folder not in problems:
+            problems[folder] = probe_writable(folder)
+        if problems[folder]:
+            it.status, it.reason = FAILED, f"cannot write to the output folder {folder}: {problems[folder]}"
+
+
+def _record_if_overlapping(roots: list[Path], out_dir: Path, items: list[BatchItem]) -> None:
+    """When an input lies in the output tree (``-o`` = the input folder), list our outputs in the
+    manifest first, so no later walk takes them for photos (see ``manifest``)."""
+    out_real = real(out_dir)
+    if any(inside(real(r if os.path.isdir(r) else r.parent), out_real) for r in roots):
+        record_outputs(out_dir, [it.output for it in items if it.status == PENDING and it.output is not None])
 
 
 def run_batch(
-    inputs: Iterable[str | os.PathLike[str]],
+    inputs: PathInputs,
     output_dir: str | os.PathLike[str],
     options: RemoveOptions,
     segmenter: Segmenter | None = None,
@@ -138,14 +84,18 @@ def run_batch(
     control: BatchControl | None = None,
     explicit_output: str | os.PathLike[str] | None = None,
 ) -> BatchReport:
-    """Process ``inputs`` (files and folders) into ``output_dir``; never raises for bad files.
+    """Process ``inputs`` (one path, or an iterable of files and folders) into ``output_dir``;
+    never raises for bad files or an unwritable output folder (those items fail with a reason).
 
     ``progress(finished, total, item)`` is called on the caller's thread after each item
     (including skipped and failed ones). ``segmenter`` defaults to one built from
     ``options.model_path`` / ``options.convention`` (ModelError propagates: without a model
-    nothing can be done). ``explicit_output`` names the output file for a single input.
+    nothing can be done; so does an ImageLoadError for an image background that is not an
+    image). ``explicit_output`` names the output file for a single input. TypeError if
+    ``inputs`` is not a path or an iterable of paths.
     """
     started = time.perf_counter()
+    roots = as_path_list(inputs)
     out_dir = Path(output_dir).expanduser()
     control = control or BatchControl()
     if segmenter is None:
@@ -155,8 +105,11 @@ def run_batch(
             options = options.with_changes(model_path=default_model_path())
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
     clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
-    pairs = collect_inputs(inputs, exclude=out_dir)
-    items = plan_outputs(pairs, out_dir, options, Path(explicit_output) if explicit_output else None)
+    check_background(options)  # a --bg that is not an image fails now, not once per photo
+    entries = scan_inputs(roots, exclude=out_dir)
+    items = plan_outputs(entries, out_dir, options, Path(explicit_output) if explicit_output else None)
+    _record_if_overlapping(roots, out_dir, items)
+    _check_output_folders(items)
     report = BatchReport(
         items=items, output_dir=out_dir, model=segmenter.spec.name, provider=segmenter.provider,
         options=options.to_dict(),
@@ -176,7 +129,7 @@ def run_batch(
             if progress is not None:
                 progress(finished, total, it)
 
-    for d in {it.output.parent for it in items if it.output is not None}:
+    for d in {it.output.parent for it in items if it.output is not None and it.status == PENDING}:
         remove_stale_temps(d)
     for it in items:
         if it.status != PENDING:
@@ -192,11 +145,13 @@ def run_batch(
                 break
             t0 = time.perf_counter()
             try:
-                loaded = load_image(it.source, max_pixels=options.max_pixels)
-                decoded.put((it, loaded, None, time.perf_counter() - t0))
+                loaded = load_image(it.source, max_pixels=options.max_pixels, max_bytes=options.max_file_bytes)
+                item = (it, loaded, None, time.perf_counter() - t0)
             except Exception as exc:  # SeedStudioError or a decoder bug: record, go on
-                decoded.put((it, None, exc, time.perf_counter() - t0))
-        decoded.put(_END)
+                item = (it, None, exc, time.perf_counter() - t0)
+            if not _put_unless(decoded, item, control):
+                return
+        _put_unless(decoded, _END, control)
 
     def writer() -> None:
         while True:
@@ -216,7 +171,7 @@ def run_batch(
                     it.status = DONE
                     it.warnings.extend(result.warnings)
                 except Exception as exc:
-                    it.status, it.reason = FAILED, _reason(exc, "cannot write the output")
+                    it.status, it.reason = FAILED, _reason(exc, "cannot write the output", it.source)
                 it.seconds += time.perf_counter() - t0
             finished_q.put(it)
 
@@ -226,7 +181,7 @@ def run_batch(
         t.start()
     try:
         while True:
-            job = _get(decoded, emit_ready)
+            job = _get(decoded, emit_ready, threads[0], control)
             if job is _END:
                 break
             it, loaded, exc, secs = job
@@ -235,7 +190,7 @@ def run_batch(
                 it.status, it.reason = CANCELLED, "batch cancelled"
                 finished_q.put(it)
             elif exc is not None:
-                it.status, it.reason = FAILED, _reason(exc, "cannot read the image")
+                it.status, it.reason = FAILED, _reason(exc, "cannot read the image", it.source)
                 finished_q.put(it)
             else:
                 it.warnings.extend(loaded.warnings)
@@ -243,7 +198,7 @@ def run_batch(
                 try:
                     alpha = predict_alpha(segmenter, model_input(loaded), options, clicker)
                 except Exception as exc2:
-                    it.status, it.reason = FAILED, _reason(exc2, "inference failed")
+                    it.status, it.reason = FAILED, _reason(exc2, "inference failed", it.source)
                     it.seconds += time.perf_counter() - t0
                     finished_q.put(it)
                 else:
@@ -255,12 +210,7 @@ def run_batch(
         raise
     finally:
         _put(encoded, _END, emit_ready)
-        for t in threads:
-            while t.is_alive():
-                t.join(0.05)
-                emit_ready()
-                if t.name == "batch-reader":
-                    _drain(decoded)
+        _wind_down(threads, decoded, emit_ready, control)
         for it in todo:
             if it.status == PENDING:
                 it.status, it.reason = CANCELLED, "batch cancelled"
@@ -271,12 +221,44 @@ def run_batch(
     return report
 
 
-def _get(q: queue.Queue, idle: Callable[[], None]):
-    """Blocking get that keeps reporting finished items while it waits (timely progress)."""
+def _wind_down(threads: list[threading.Thread], decoded: queue.Queue, idle: Callable[[], None],
+               control: BatchControl) -> None:  # fmt: skip
+    """Join the reader and the writer. The writer always finishes (its write is atomic and
+    short). After a cancel the reader gets ``READER_GRACE_S`` to finish a decode in progress,
+    then is left behind (a daemon): a read stuck on a dead network share must not turn one
+    Ctrl-C into a hang."""
+    deadline: float | None = None
+    for t in threads:
+        while t.is_alive():
+            t.join(0.05)
+            idle()
+            if t.name != "batch-reader":
+                continue
+            _drain(decoded)
+            if control.cancelled:
+                deadline = deadline or time.monotonic() + READER_GRACE_S
+                if time.monotonic() > deadline:
+                    break
+
+
+def _get(q: queue.Queue, idle: Callable[[], None], producer: threading.Thread, control: BatchControl):
+    """Blocking get that keeps reporting finished items while it waits (timely progress).
+
+    Returns the end marker if the producer is gone without sending one, or if the batch was
+    cancelled and the producer has not delivered for ``READER_GRACE_S`` (a read hanging on a
+    dead network share must not keep a cancelled batch alive).
+    """
+    deadline: float | None = None
     while True:
         try:
             return q.get(timeout=0.05)
         except queue.Empty:
+            if not producer.is_alive() and q.empty():
+                return _END
+            if control.cancelled:
+                deadline = deadline or time.monotonic() + READER_GRACE_S
+                if time.monotonic() > deadline:
+                    return _END
             idle()
 
 
@@ -289,6 +271,17 @@ def _put(q: queue.Queue, value: object, idle: Callable[[], None]) -> None:
             idle()
 
 
+def _put_unless(q: queue.Queue, value: object, control: BatchControl) -> bool:
+    """The reader's put: gives up (False) once the batch is cancelled and nobody drains ``q``."""
+    while True:
+        try:
+            q.put(value, timeout=0.05)
+            return True
+        except queue.Full:
+            if control.cancelled:
+                return False
+
+
 def _drain(q: queue.Queue) -> None:
     while True:
         try:
@@ -297,7 +290,13 @@ def _drain(q: queue.Queue) -> None:
             return
 
 
-def _reason(exc: BaseException, context: str) -> str:
+def _reason(exc: BaseException, context: str, source: Path | None = None) -> str:
+    """The sentence for a report: the path is in the item's ``source`` already, so a message
+    that starts with it is not repeated ("failed: X: X: reason" was the result)."""
     if isinstance(exc, SeedStudioError):
-        return str(exc)
+        text = str(exc)
+        prefix = f"{source}: " if source is not None else ""
+        return text[len(prefix) :] if prefix and text.startswith(prefix) else text
+    if isinstance(exc, OSError):
+        return f"{context}: {os_error_text(exc)}"
     return f"{context}: {type(exc).__name__}: {exc}"

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from desktop_app.core.imageio import IMAGE_EXTENSIONS, looks_like_image
+from desktop_app.core.batch.manifest import MANIFEST_NAME, REPORT_NAME, listed_outputs, real
+from desktop_app.core.errors import InputRejected
+from desktop_app.core.files import name_max, os_error_text, stat_input
+from desktop_app.core.imageio import IMAGE_EXTENSIONS, UNSUPPORTED_EXTENSIONS, looks_like_image
 from desktop_app.core.options import RemoveOptions
 
 DONE, SKIPPED, FAILED, CANCELLED, PENDING = "done", "skipped", "failed", "cancelled", "pending"
+PathInputs = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
 @dataclass
@@ -37,58 +41,161 @@ class BatchItem:
         return d
 
 
-def _is_image_file(path: Path) -> bool:
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
-        return True
-    return not path.suffix and looks_like_image(path)
+@dataclass(frozen=True)
+class InputEntry:
+    """One path the walk found: a photo to try (``PENDING``), or one refused with a reason.
 
-
-def collect_inputs(paths: Iterable[str | os.PathLike[str]], exclude: Path | None = None) -> list[tuple[Path, Path]]:
-    """Expand files and folders into (file, relative output folder) pairs, in a stable order.
-
-    Folders are walked recursively (sorted, hidden entries skipped) keeping image files by
-    extension or, for extension-less files, by content; ``exclude`` (the output folder) is
-    never walked so a rerun does not eat its own outputs. Files named explicitly are always
-    kept (a non-image then fails with a clear reason); missing paths too, to be reported.
+    ``photo`` is False for visible files that are neither named nor sniffed as photos (listed
+    only when the caller asks, as the GUI does to show "unsupported file type" rows).
     """
-    excl = exclude.resolve() if exclude is not None else None
-    found: list[tuple[Path, Path]] = []
-    for raw in paths:
-        p = Path(raw).expanduser()
-        if not p.is_dir():
-            found.append((p, Path()))
+
+    path: Path
+    rel: Path = field(default_factory=Path)
+    status: str = PENDING
+    reason: str = ""
+    photo: bool = True
+
+
+def as_path_list(inputs: PathInputs) -> list[Path]:
+    """One path (str or PathLike) or an iterable of them -> a list of Paths; TypeError otherwise.
+
+    A plain string is one path: iterating it would walk each character (and "/" for an
+    absolute path). bytes are refused rather than guessed at.
+    """
+    if isinstance(inputs, str | os.PathLike):
+        items: Iterable[object] = [inputs]
+    elif isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
+        raise TypeError(f"inputs must be a path or an iterable of paths, not {type(inputs).__name__}")
+    else:
+        items = inputs
+    paths = []
+    for raw in items:
+        if not isinstance(raw, str | os.PathLike) or isinstance(os.fspath(raw), bytes):
+            raise TypeError(f"each input must be a str or os.PathLike path, not {type(raw).__name__} ({raw!r})")
+        paths.append(Path(raw).expanduser())
+    return paths
+
+
+def _rejected(path: Path, rel: Path, exc: InputRejected) -> InputEntry:
+    return InputEntry(path, rel, SKIPPED if exc.skip else FAILED, exc.reason)
+
+
+def _photo_entry(path: Path, rel: Path, regular: bool, others: bool) -> InputEntry | None:
+    """Classify one walked name without ever opening a non-regular file."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_EXTENSIONS or (not suffix and regular and looks_like_image(path)):
+        if regular:
+            return InputEntry(path, rel)
+        try:  # not a regular file: find out why (loop, dangling link, FIFO, device...)
+            stat_input(path)
+        except InputRejected as exc:
+            return _rejected(path, rel, exc)
+        return InputEntry(path, rel)  # it became a regular file in the meantime
+    if suffix in UNSUPPORTED_EXTENSIONS:
+        fmt = UNSUPPORTED_EXTENSIONS[suffix]
+        return InputEntry(path, rel, SKIPPED, f"{fmt} images are not supported by this build (convert to JPEG or PNG)")
+    return InputEntry(path, rel, SKIPPED, "", photo=False) if others else None
+
+
+def _walk(root: Path, exclude: str | None, others: bool, found: list[InputEntry]) -> None:
+    """Depth-first, sorted, hidden entries skipped, folder links not followed (no loops)."""
+    ours: set[str] = set()
+    stack = [(root, Path())]
+    while stack:
+        folder, rel = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            found.append(InputEntry(folder, rel, FAILED, f"cannot read this folder ({os_error_text(exc)})"))
             continue
-        for dirpath, dirnames, filenames in os.walk(p):
-            d = Path(dirpath)
-            dirnames[:] = sorted(
-                n for n in dirnames if not n.startswith(".") and (excl is None or (d / n).resolve() != excl)
-            )
-            rel = d.relative_to(p)
-            for name in sorted(filenames):
-                f = d / name
-                if not name.startswith(".") and _is_image_file(f):
-                    found.append((f, rel))
+        ours |= listed_outputs(folder, {e.name for e in entries})
+        folder_real = real(folder) if ours else ""
+        subfolders = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            path = folder / e.name
+            try:
+                is_dir, regular = e.is_dir(follow_symlinks=False), e.is_file()
+            except OSError:
+                is_dir, regular = False, False
+            if is_dir:
+                if exclude is None or real(path) != exclude:
+                    subfolders.append((path, rel / e.name))
+                continue
+            if e.is_symlink() and os.path.isdir(path):
+                continue  # a link to a folder: not followed (that is how loops and duplicates start)
+            if ours and os.path.join(folder_real, e.name) in ours:
+                continue  # an output of an earlier run: outputs are never inputs
+            entry = _photo_entry(path, rel, regular, others)
+            if entry is not None:
+                found.append(entry)
+        stack.extend(reversed(subfolders))
+
+
+def scan_inputs(paths: PathInputs, exclude: Path | None = None, others: bool = False) -> list[InputEntry]:
+    """Expand files and folders into :class:`InputEntry` rows, in a stable order; never raises
+    for what it finds on disk.
+
+    Folders are walked recursively (sorted, hidden entries skipped, links to folders not
+    followed) keeping image files by extension or, for extension-less regular files, by
+    content. ``exclude`` (the output folder) is never walked, and files that a manifest or
+    batch report in their folder lists as our outputs are left out. Nothing that is not a
+    regular file is ever opened: symlink loops and dangling links become failed entries,
+    FIFOs, devices and sockets skipped ones, each with its reason. Files named explicitly are
+    kept whatever their name (a non-image then fails with a clear reason when decoded).
+    """
+    excl = real(exclude) if exclude is not None else None
+    found: list[InputEntry] = []
+    listed: dict[str, set[str]] = {}
+    for p in as_path_list(paths):
+        if os.path.isdir(p):
+            _walk(p, excl, others, found)
+            continue
+        try:
+            stat_input(p)
+        except InputRejected as exc:
+            found.append(_rejected(p, Path(), exc))
+            continue
+        owner = real(p.parent)
+        if owner not in listed:  # one read per folder: the GUI passes thousands of files of one folder
+            listed[owner] = listed_outputs(p.parent, {MANIFEST_NAME, REPORT_NAME})
+        if real(p) in listed[owner]:
+            found.append(InputEntry(p, Path(), SKIPPED, "an output of an earlier seed-studio run: never an input"))
+            continue
+        found.append(InputEntry(p, Path()))
     return found
 
 
+def collect_inputs(paths: PathInputs, exclude: Path | None = None) -> list[tuple[Path, Path]]:
+    """(file, relative output folder) pairs of every entry :func:`scan_inputs` reports."""
+    return [(e.path, e.rel) for e in scan_inputs(paths, exclude)]
+
+
 def plan_outputs(
-    inputs: list[tuple[Path, Path]],
+    inputs: Sequence[tuple[Path, Path] | InputEntry],
     output_dir: Path,
     options: RemoveOptions,
     explicit_output: Path | None = None,
 ) -> list[BatchItem]:
     """Choose every output path, resolving collisions and refusing to overwrite inputs.
 
-    Names follow ``options.name_pattern``. When several inputs would share an output
-    (a.jpg and a.png -> a.png) all of them get their source extension (a.jpg.png, a.png.png);
-    if that still collides a counter is added (a-2.png). Existing outputs are marked skipped
-    unless ``options.overwrite``.
+    ``inputs`` are (file, relative folder) pairs or :class:`InputEntry` rows; rows the walk
+    already refused keep their status and reason and get no output. Names follow
+    ``options.name_pattern``. When several inputs would share an output (a.jpg and a.png ->
+    a.png) all of them get their source extension (a.jpg.png, a.png.png); if that still
+    collides a counter is added (a-2.png). A name longer than the file system allows fails
+    here, before any decoding. Existing outputs are marked skipped unless ``options.overwrite``.
     """
-    items = [BatchItem(source=src) for src, _ in inputs]
+    entries = [e if isinstance(e, InputEntry) else InputEntry(e[0], e[1]) for e in inputs]
+    items = [BatchItem(source=e.path, status=e.status, reason=e.reason) for e in entries]
+    todo = [(item, e.path, e.rel) for item, e in zip(items, entries, strict=True) if e.status == PENDING]
     if explicit_output is not None:
         if len(items) != 1:
             raise ValueError("an explicit output file name needs exactly one input")
-        items[0].output = explicit_output
+        for item, _src, _rel in todo:
+            item.output = explicit_output
     else:
         ext = options.extension
 
@@ -104,11 +211,10 @@ def plan_outputs(
                 base = f"{head}-{counter}.{tail}" if dot else f"{base}-{counter}"
             return base
 
-        wanted = [output_dir / rel / name_for(src, False) for src, rel in inputs]
-        keys = [str(w).lower() for w in wanted]  # case-insensitive: outputs may land on NTFS/APFS/exFAT
-        dupes = {k for k, n in Counter(keys).items() if n > 1}
+        keys = [str(output_dir / rel / name_for(src, False)).lower() for _item, src, rel in todo]
+        dupes = {k for k, n in Counter(keys).items() if n > 1}  # case-insensitive: NTFS/APFS/exFAT
         taken: set[str] = set()
-        for item, (src, rel), key in zip(items, inputs, keys, strict=True):
+        for (item, src, rel), key in zip(todo, keys, strict=True):
             out = output_dir / rel / name_for(src, key in dupes)
             counter = 1
             while str(out).lower() in taken:
@@ -116,23 +222,29 @@ def plan_outputs(
                 out = output_dir / rel / name_for(src, key in dupes, counter)
             taken.add(str(out).lower())
             item.output = out
-    input_paths = {}
-    for src, _ in inputs:
-        try:
-            input_paths[src.resolve()] = src
-        except OSError:
-            continue
-    for item in items:
+    input_paths = {real(e.path): e.path for e in entries}
+    limits: dict[Path, int] = {}
+    for item, _src, _rel in todo:
         assert item.output is not None
-        out_resolved = item.output.resolve()
-        if out_resolved in input_paths:
+        out_real = real(item.output)
+        limit = limits.setdefault(item.output.parent, name_max(item.output.parent))
+        size = len(item.output.name.encode("utf-8"))
+        if out_real in input_paths:
             item.status, item.reason = (
                 FAILED,
                 (
-                    f"output {item.output} would overwrite the input {input_paths[out_resolved]}; "
+                    f"output {item.output} would overwrite the input {input_paths[out_real]}; "
                     "choose another output folder or name pattern"
                 ),
             )
-        elif item.output.exists() and not options.overwrite:
+        elif size > limit:
+            item.status, item.reason = (
+                FAILED,
+                (
+                    f"output name too long: {size} bytes, the file system allows {limit}; "
+                    "use a shorter name pattern (--name-pattern) or rename the photo"
+                ),
+            )
+        elif os.path.exists(item.output) and not options.overwrite:
             item.status, item.reason = SKIPPED, "output exists (use overwrite to redo it)"
     return items

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,16 +35,19 @@ from desktop_app.core.batch.engine import (
     BatchControl,
     BatchItem,
     BatchReport,
-    collect_inputs,
     run_batch,
+    scan_inputs,
 )
+from desktop_app.core.batch.manifest import REPORT_NAME
+from desktop_app.core.batch.plan import PathInputs, as_path_list
+from desktop_app.core.errors import InputRejected
+from desktop_app.core.files import open_input, stat_input
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, looks_like_image, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
 
 QUEUED, RUNNING = "queued", "running"
 STATUSES = (QUEUED, RUNNING, DONE, SKIPPED, FAILED, CANCELLED)
-REPORT_NAME = "seed-studio-report.json"
 UNSUPPORTED = "unsupported file type"
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "QUEUED", "REPORT_NAME", "RUNNING", "SKIPPED", "STATUSES",
@@ -110,16 +113,17 @@ def _size(path: Path) -> int:
 
 
 def scan_paths(
-    paths: Iterable[str | os.PathLike[str]],
+    paths: PathInputs,
     known: set[str] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> list[QueueItem]:
     """Expand dropped files and folders into new queue rows, in a stable order.
 
-    Images are found with the engine's own :func:`collect_inputs` (same rules as the CLI:
-    recursive, sorted, hidden entries skipped, extension or content sniff). Other visible
-    files become permanently skipped rows with the reason, so an operator sees that
-    ``catalogue.pdf`` was not processed instead of wondering. Paths in ``known`` (keys from
+    Folders are walked by the engine's own :func:`scan_inputs` (same rules as the CLI:
+    recursive, sorted, hidden entries skipped, extension or content sniff, our own outputs left
+    out, nothing but regular files opened). Other visible files become permanently skipped rows
+    with the reason, so an operator sees that ``catalogue.pdf`` was not processed instead of
+    wondering; so do symlink loops, FIFOs and devices, with theirs. Paths in ``known`` (keys from
     :func:`path_key`) and repeats are left out: dropping the same folder twice adds nothing.
     """
     seen = set(known or ())
@@ -131,26 +135,26 @@ def scan_paths(
             seen.add(k)
             rows.append(item)
 
-    for raw in paths:
-        p = Path(raw).expanduser()
+    for p in as_path_list(paths):
         if cancelled():
             break
-        if p.is_dir():
-            images = collect_inputs([p])
-            image_keys = {path_key(f) for f, _rel in images}
-            for f, rel in images:
-                add(QueueItem(f, rel, _size(f)))
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
-                d = Path(dirpath)
-                for name in sorted(filenames):
-                    f = d / name
-                    if not name.startswith(".") and path_key(f) not in image_keys:
-                        add(QueueItem(f, d.relative_to(p), _size(f), SKIPPED, _unsupported_reason(f),
-                                      permanent_skip=True))  # fmt: skip
-        elif not p.exists():
-            add(QueueItem(p, Path(), 0, SKIPPED, "no such file or folder", permanent_skip=True))
-        elif _is_supported(p):
+        if os.path.isdir(p):
+            for e in scan_inputs([p], others=True):
+                if not e.photo:
+                    add(QueueItem(e.path, e.rel, _size(e.path), SKIPPED, _unsupported_reason(e.path),
+                                  permanent_skip=True))  # fmt: skip
+                elif e.status == PENDING:
+                    add(QueueItem(e.path, e.rel, _size(e.path)))
+                else:
+                    add(QueueItem(e.path, e.rel, 0, e.status, e.reason, permanent_skip=True))
+            continue
+        try:
+            stat_input(p)
+        except InputRejected as exc:
+            reason = "no such file or folder" if not os.path.lexists(p) else exc.reason
+            add(QueueItem(p, Path(), 0, SKIPPED, reason, permanent_skip=True))
+            continue
+        if _is_supported(p):
             add(QueueItem(p, Path(), _size(p)))
         else:
             add(QueueItem(p, Path(), _size(p), SKIPPED, _unsupported_reason(p), permanent_skip=True))
@@ -307,8 +311,9 @@ def thumbnail(path: Path, size: int = 48) -> np.ndarray:
 
     JPEG's ``draft`` mode decodes at 1/2..1/8 scale, so a 24 MP photo costs a few ms instead of
     half a second; the full decoder (:func:`load_image`) would be wasted on 48 pixels.
+    Raises ImageLoadError for anything that is not a regular file of sane size.
     """
-    with Image.open(path) as im:
+    with open_input(path) as fh, Image.open(fh) as im:  # regular files only: a FIFO would block
         im.draft("RGB", (size * 2, size * 2))
         im = ImageOps.exif_transpose(im)
         im.thumbnail((size, size), Image.Resampling.BILINEAR)

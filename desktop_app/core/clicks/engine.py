@@ -266,6 +266,8 @@ class ClickSegmenter(ClickPredictor):
             (out,) = self.session.run(None, {self._image_name: image, self._guidance_name: guidance})
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"{self.model_path}: inference failed: {exc}") from exc
+        if not np.isfinite(out).all():  # NaN would be clipped into a silently empty mask
+            raise ModelError(f"{self.model_path}: the click model produced non-finite values (NaN or inf)")
         return out
 
 

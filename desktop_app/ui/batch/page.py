@@ -15,15 +15,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from desktop_app.core.batch.engine import BatchControl
-from desktop_app.core.batch.queue import DONE, FAILED, QUEUED, RUNNING, QueueItem, RunOutcome, ThroughputMeter, runnable
+from desktop_app.core.batch.queue import (
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    QueueItem,
+    RunOutcome,
+    ThroughputMeter,
+    runnable,
+)
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
 from desktop_app.ui.batch import jobs as batch_jobs
 from desktop_app.ui.batch.jobs import ChangeLog, RunRequest, ScanRequest, WarmRequest, default_segmenter
 from desktop_app.ui.batch.model import COL_THUMB, QueueModel, human_size
+from desktop_app.ui.batch.rows import BatchRowsMixin
 from desktop_app.ui.batch.thumbs import ThumbnailLoader
 from desktop_app.ui.batch.widgets import BatchLayoutMixin
 from desktop_app.ui.shared.widgets import IMAGE_FILTER
@@ -41,7 +51,7 @@ def default_output_for(path: Path) -> Path:
     return p.parent / "cutouts"
 
 
-class BatchPage(BatchLayoutMixin, QWidget):
+class BatchPage(BatchRowsMixin, BatchLayoutMixin, QWidget):
     """Queue table, options, Start / Pause / Cancel, progress, failures and the summary."""
 
     open_in_editor = Signal(Path)
@@ -69,6 +79,7 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.todo: list[QueueItem] = []
         self.elapsed_total = 0.0
         self.last_outcome: RunOutcome | None = None
+        self._showing_last_run = False  # the progress line shows the last run until the queue changes
         self.refresh_signals = 0  # dataChanged emissions during runs (benchmark)
         self._pending_paths: list[Path] = []
         self._warm_job: int | None = None
@@ -86,10 +97,10 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.scanner.busy_changed.connect(lambda busy: self.scan_label.setVisible(busy))
         self.runner.finished.connect(self._on_run_finished)
         self.runner.failed.connect(self._on_run_failed)
-        self.model.rowsInserted.connect(lambda *_: self._update_controls())
-        self.model.rowsRemoved.connect(lambda *_: self._update_controls())
-        self.model.modelReset.connect(self._update_controls)
-        self.options_panel.changed.connect(self._update_controls)
+        self.model.rowsInserted.connect(lambda *_: self._queue_changed())
+        self.model.rowsRemoved.connect(lambda *_: self._queue_changed())
+        self.model.modelReset.connect(self._queue_changed)
+        self.options_panel.changed.connect(self._queue_changed)
         self.options_panel.changed.connect(self.warm_up)
         self.add_files_button.clicked.connect(self.add_files_dialog)
         self.add_folder_button.clicked.connect(self.add_folder_dialog)
@@ -238,42 +249,57 @@ class BatchPage(BatchLayoutMixin, QWidget):
         for it in failed:
             it.reset()
         self.model.refresh(failed)
+        self._queue_changed()
         return self.start() if failed else False
 
     def flush(self) -> None:
-        """GUI thread, every POLL_MS while running: apply changed rows and the progress line."""
+        """GUI thread, every POLL_MS while running (and once at the end): apply changed rows and
+        the progress line. Progress counts photos this run has processed (done, skipped or
+        failed) out of the photos it set out to do; rows a cancel left untouched are not done."""
         changed = self.changes.take()
         if changed:
             self.refresh_signals += self.model.refresh(changed)
         total = len(self.todo)
-        finished = failed = 0
+        processed = failed = 0
         current = None
         for it in self.todo:
-            if it.finished:
-                finished += 1
+            if it.finished and it.status != CANCELLED:
+                processed += 1
                 failed += it.status == FAILED
             elif current is None and it.status == RUNNING:
                 current = it
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(finished)
+        self._show_progress(processed, total)
         rate = self.meter.rate()
-        text = batch_jobs.progress_text(finished, total, rate, self.meter.eta(total - finished), failed,
+        text = batch_jobs.progress_text(processed, total, rate, self.meter.eta(total - processed), failed,
                                         self.state == PAUSED)  # fmt: skip
         if self.state == CANCELLING:
             text += " · cancelling after the photos in flight…"
         elif current is not None and self.state == RUNNING_STATE:
             text += f" · {current.source.name}"
+        elif self.state == IDLE and self.last_outcome is not None and self.last_outcome.report.cancelled:
+            text += " · cancelled"
         self.progress_label.setText(text)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat(f"{done:,} / {total:,}")  # first: valueChanged sees the new text
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _queue_changed(self) -> None:
+        """Rows or options changed: the progress line now previews the next run."""
+        self._showing_last_run = False
+        self._update_controls()
 
     def _on_run_finished(self, job: int, outcome: RunOutcome | None) -> None:
         if job == self._warm_job or outcome is None:
             return
         self._poll.stop()
-        self.flush()
         self.elapsed_total += outcome.elapsed
         self.last_outcome = outcome
-        self.show_banner(batch_jobs.summary_text(outcome), warn=bool(outcome.report.failed) or outcome.report.cancelled)
+        self._showing_last_run = True
         self._set_state(IDLE)
+        self.flush()  # after the state change: the final line, without "cancelling…"
+        self.show_banner(batch_jobs.summary_text(outcome), warn=bool(outcome.report.failed) or outcome.report.cancelled)
         self.run_finished.emit(outcome)
 
     def _on_run_failed(self, job: int, message: str) -> None:
@@ -293,63 +319,6 @@ class BatchPage(BatchLayoutMixin, QWidget):
         self.state = state
         self._update_controls()
         self.state_changed.emit(state)
-
-    # -- rows --------------------------------------------------------------------------------
-    def selected_items(self) -> list[QueueItem]:
-        rows = {self.proxy.mapToSource(ix).row() for ix in self.table.selectionModel().selectedRows()}
-        return [self.model.item(r) for r in sorted(rows)]
-
-    def remove_selected(self) -> int:
-        if self.running:
-            return 0
-        items = self.selected_items()
-        self.thumbs.forget(items)
-        return self.model.remove_rows(r for r in (self.model.row_of(it) for it in items) if r is not None)
-
-    def requeue_selected(self) -> int:
-        """Queue finished rows again, e.g. to redo them with other options (with Overwrite)."""
-        if self.running:
-            return 0
-        items = [it for it in self.selected_items() if not it.permanent_skip and it.status != QUEUED]
-        for it in items:
-            it.reset()
-        self.model.refresh(items)
-        self._update_controls()
-        return len(items)
-
-    def clear(self) -> None:
-        if not self.running:
-            self.model.clear()
-            self.elapsed_total, self.last_outcome = 0.0, None
-            self.banner.hide()
-
-    def open_selected_in_editor(self) -> None:
-        items = self.selected_items()
-        if items:
-            self.open_in_editor.emit(items[0].source)
-
-    def show_selected_in_folder(self) -> None:
-        """The output's folder for a done photo, else the photo's own folder."""
-        items = self.selected_items()
-        if items:
-            it = items[0]
-            folder = it.output.parent if it.status == DONE and it.output is not None else it.source.parent
-            self.open_url(QUrl.fromLocalFile(str(folder)))
-
-    def _context_menu(self, pos) -> None:
-        if not self.selected_items():
-            return
-        menu = QMenu(self)
-        menu.addAction("Open in editor", self.open_selected_in_editor)
-        menu.addAction("Show in folder", self.show_selected_in_folder)
-        menu.addSeparator()
-        for text, slot in (("Queue again", self.requeue_selected), ("Remove from queue", self.remove_selected)):
-            menu.addAction(text, slot).setEnabled(not self.running)
-        menu.popup(self.table.viewport().mapToGlobal(pos))
-
-    def set_filter(self, status: str) -> None:
-        """Show only rows with this status ('' for all): "show me the failures"."""
-        self.proxy.setFilterRegularExpression(f"^{status}$" if status else "")
 
     def _update_controls(self) -> None:
         idle = not self.running
@@ -377,8 +346,10 @@ class BatchPage(BatchLayoutMixin, QWidget):
         others = n - photos
         extra = f" · {others:,} other file{'s' if others > 1 else ''} skipped" if others else ""
         self.queue_label.setText(f"{photos:,} photos · {human_size(size)}{extra}" if n else "")
-        if idle:
-            self.progress_label.setText(self.progress_label.text() if self.last_outcome else "")
+        if idle and not self._showing_last_run:
+            # before Start: "0 / N" for the N photos Start would process, not a stale count
+            self._show_progress(0, sum(1 for it in self.model.items if runnable(it, overwrite)))
+            self.progress_label.setText("")
 
     def shutdown(self) -> None:
         """Stop everything (window closing): a running batch is cancelled cleanly first."""

@@ -107,9 +107,12 @@ class BatchLayoutMixin:
         splitter.setSizes([900, 320])
 
         self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m")
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setFormat("0 / 0")
         self.progress_label = QLabel("")
+        # one line tall whether empty or not, so nothing below it moves when it fills
+        self.progress_label.setFixedHeight(self.progress_label.fontMetrics().height() + 4)
         self.start_button = QPushButton("Start")
         self.start_button.setDefault(True)
         self.pause_button = QPushButton("Pause")
@@ -129,13 +132,16 @@ class BatchLayoutMixin:
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.hide()
 
+        # The buttons are the last row, under everything that comes and goes (the banner, the
+        # progress line): the splitter above absorbs those changes, so Start / Pause / Cancel
+        # stay exactly where the pointer is between idle, running and finished.
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.banner)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addLayout(buttons)
-        layout.addWidget(self.banner)
 
     def _build_table(self) -> QTableView:
         table = QTableView()

@@ -2,7 +2,8 @@
 ``seed-studio --batch PATHS``, and "open in editor" from a failed row.
 
 A mixin for MainWindow (like FileActionsMixin) so main_window.py only gains a few lines; it
-relies on the window's ``add_page``, ``pages``, ``page_actions``, ``side_dock`` and ``open_path``.
+relies on the window's ``add_page``, ``pages``, ``page_actions`` and ``open_path_asking``. (The
+window hides the editor's tool panel on every page but the editor's.)
 """
 
 from __future__ import annotations
@@ -24,19 +25,6 @@ class BatchWindowMixin:
         self.batch_page = BatchPage()
         self.batch_page_action = self.add_page("batch", "Batch queue", self.batch_page, QKeySequence(BATCH_SHORTCUT))
         self.batch_page.open_in_editor.connect(self.open_from_batch)
-        self._tools_dock_shown: bool | None = None
-        self.pages.currentChanged.connect(self._on_page_changed)
-
-    def _on_page_changed(self, _index: int) -> None:
-        """The editor's tool panel means nothing on the batch page (it has its own options):
-        hide it there, and bring it back as it was on returning to the editor."""
-        if self.pages.currentWidget() is self.batch_page:
-            if self._tools_dock_shown is None:
-                self._tools_dock_shown = not self.side_dock.isHidden()
-            self.side_dock.hide()
-        elif self._tools_dock_shown is not None:
-            self.side_dock.setVisible(self._tools_dock_shown)
-            self._tools_dock_shown = None
 
     def show_batch(self, paths: Iterable[str | Path] = ()) -> BatchPage:
         """Switch to the batch page and queue ``paths`` (files and folders, scanned off the GUI thread)."""
@@ -48,12 +36,13 @@ class BatchWindowMixin:
         return self.batch_page
 
     def open_from_batch(self, path: Path) -> None:
-        """A row's "Open in editor": back to the editor page with that photo."""
+        """A row's "Open in editor": back to the editor page with that photo (after Save /
+        Discard / Cancel if the editor holds unsaved edits)."""
         for action in self.page_actions.actions():
             if action.data() == "editor":
                 action.setChecked(True)
         self.pages.setCurrentWidget(self.canvas)
-        self.open_path(path)
+        self.open_path_asking(path)
 
     def shutdown_batch(self) -> None:
         self.batch_page.shutdown()

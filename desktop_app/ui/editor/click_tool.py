@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QMouseEvent, QPainter, QPen
+from PySide6.QtWidgets import QMenu
 
 from desktop_app.core.clicks.engine import Click, ClickSegmenter, find_click_model
 from desktop_app.core.clicks.session import ClickSession
@@ -31,12 +32,14 @@ NEGATIVE = QColor(230, 50, 50)
 DOT_RADIUS = 7.0
 
 
-def warm_up_clicks() -> None:
-    """Load the default click model and run it once on the worker at start-up, so the first
-    click costs a click (~20 ms) instead of a session load and first-run allocations (~0.4 s)."""
+def warm_up_clicks() -> Path | None:
+    """Find the default click model and run it once on the worker at start-up, so the first
+    click costs a click (~20 ms) instead of a search, a session load and first-run allocations
+    (~0.4 s). Returns the model's path (None: no click model installed)."""
     path = find_click_model()
     if path is not None:
         ClickSegmenter(path).predict(np.zeros((32, 32, 3), np.uint8), [Click(16.0, 16.0, True)])
+    return path
 
 
 @dataclass
@@ -81,10 +84,21 @@ class ClickController(QObject):
         self.session = ClickSession()
         self.model_path: Path | None = None
         self.last_ms: float | None = None
-        self.worker = LatestWinsWorker(run_clicks, "clicks", self, warmup=warm_up_clicks)
+        self.worker = LatestWinsWorker(run_clicks, "clicks", self, warmup=self._warm_up)
         self.worker.finished.connect(self._on_result)
         self.worker.failed.connect(lambda _id, msg: self.editor.error.emit("Click selection failed", msg))
         editor.photo_changed.connect(self._forget)
+
+    def _warm_up(self) -> None:
+        """Worker thread, at start-up: the search reads model files, which the GUI must not."""
+        path = warm_up_clicks()
+        if self.model_path is None:
+            self.model_path = path
+
+    @property
+    def available(self) -> bool:
+        """A click model was found (known once the worker has warmed up, or after a click)."""
+        return self.model_path is not None
 
     @property
     def clicks(self) -> list[Click]:
@@ -137,6 +151,7 @@ class ClickController(QObject):
         self.status.emit(f"Click: {self.last_ms:.0f} ms for {result.n_clicks} click(s) ({self.model_path.stem})")
 
     def undo_click(self) -> None:
+        """Ctrl+Z while clicks are on screen: the mask as it was before the last click."""
         plan = self.session.undo_click()
         for _ in range(plan.undo_document_steps):
             self.editor.undo()
@@ -144,6 +159,9 @@ class ClickController(QObject):
             self._submit()
         else:
             self.worker.cancel()
+        left = len(self.session.clicks)
+        # replaces the last "Click: N ms" readout, which described a click that is gone now
+        self.status.emit(f"Undid the last click ({left} left)" if left else "Undid the last click")
         self.clicks_changed.emit()
 
     def discard(self) -> None:
@@ -151,12 +169,15 @@ class ClickController(QObject):
         self.worker.cancel()
         for _ in range(self.session.clear()):
             self.editor.undo()
+        self.status.emit("Click selection discarded: the mask is as it was before the clicks")
         self.clicks_changed.emit()
 
     def accept(self) -> None:
         """Enter: keep the mask, start a fresh click session."""
         self.worker.cancel()
+        n = len(self.session.clicks)
         self.session.clear()
+        self.status.emit(f"Click selection kept ({n} click{'s' if n != 1 else ''}); the next click starts a new one")
         self.clicks_changed.emit()
 
     def _forget(self) -> None:
@@ -205,24 +226,34 @@ class ClickTool(CanvasTool):
 
 
 class ClickToolMixin:
-    """Installs the Clicks tool in the main window: toolbar/menu entry (C), Esc/Enter, and
-    Ctrl+Z undoing the last click while clicks are on screen."""
+    """The Clicks tool in the main window, in two steps because the window is built in order:
+    ``_build_click_tool`` (with the other tools, before the menus and panels, so the Tools menu,
+    the Tools panel's button row and the C shortcut all get its action) and
+    ``_wire_click_tool`` (once the menus exist: Enter, and Ctrl+Z undoing the last click while
+    clicks are on screen). Esc goes through the window's single Cancel action."""
 
-    def _install_click_tool(self) -> None:
+    def _build_click_tool(self) -> None:
         self.click_controller = ClickController(self.editor, self)
         self.click_tool = ClickTool(self.click_controller)
         self.click_action = self.add_tool("clicks", "Clicks", self.click_tool, "C")
         self.click_action.setToolTip("Clicks (C): left click adds to the subject, right or Alt+click removes")
         self._dots_rect = QRect()
+
+    def _wire_click_tool(self, tools_menu: QMenu) -> None:
         self.click_controller.clicks_changed.connect(self._repaint_dots)
-        self.click_controller.status.connect(self.statusBar().showMessage)
-        self.cancel_action.triggered.connect(self._discard_clicks)
-        accept = QAction("Accept click selection", self)
-        accept.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
-        accept.triggered.connect(self._accept_clicks)
-        self.addAction(accept)
+        self.click_controller.clicks_changed.connect(self._update_accept_action)
+        self.click_controller.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        # Enter keeps the clicks. Enabled only while clicks are on the editor page: a disabled
+        # action leaves Enter to the focused widget (e.g. the latent page's seed box).
+        self.accept_clicks_action = QAction("Accept click selection", self)
+        self.accept_clicks_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.accept_clicks_action.triggered.connect(self._accept_clicks)
+        tools_menu.addSeparator()
+        tools_menu.addAction(self.accept_clicks_action)
         self.undo_action.triggered.disconnect()
         self.undo_action.triggered.connect(self._undo_or_undo_click)
+        self.pages.currentChanged.connect(lambda _i: self._update_accept_action())
+        self._update_accept_action()
 
     def _repaint_dots(self) -> None:
         """Repaint only where dots were and are: a full repaint of a 24 MP photo's canvas
@@ -234,15 +265,22 @@ class ClickToolMixin:
     def _clicks_active(self) -> bool:
         return self.canvas.tool is self.click_tool and bool(self.click_controller.clicks)
 
+    def _update_accept_action(self) -> None:
+        on_editor = self.pages.currentWidget() is self.canvas
+        self.accept_clicks_action.setEnabled(on_editor and self._clicks_active())
+
     def _undo_or_undo_click(self) -> None:
         if self._clicks_active():
             self.click_controller.undo_click()
         else:
             self.editor.undo()
 
-    def _discard_clicks(self) -> None:
-        if self._clicks_active():
-            self.click_controller.discard()
+    def discard_clicks(self) -> bool:
+        """Esc with clicks on screen: drop them and what they changed; False if there were none."""
+        if not self._clicks_active():
+            return False
+        self.click_controller.discard()
+        return True
 
     def _accept_clicks(self) -> None:
         if self._clicks_active():

@@ -42,6 +42,9 @@ class EditorController(QObject):
         # Undo memory budget; QSettings "history/max_mb" overrides the default 256 MB.
         self.history_bytes = int(float(make_settings().value("history/max_mb", 256)) * 1024 * 1024)
         self._stroke: Stroke | None = None
+        # The mask as last saved, or as the model made it (None: empty). Edits are "unsaved"
+        # while the mask differs from it; undoing back to it makes them saved again.
+        self._saved_mask: np.ndarray | None = None
         self._pending_adjust: Adjustments | None = None
         self.loader = LatestWinsWorker(jobs.open_photo, "open", self)
         self.remover = LatestWinsWorker(jobs.remove_background, "remove", self)
@@ -79,6 +82,7 @@ class EditorController(QObject):
         self.doc = None
         self.last_removal = None
         self._stroke = None
+        self._saved_mask = None
         self.photo_changed.emit()
         self.mask_reset.emit()
         self.history_changed.emit()
@@ -102,8 +106,12 @@ class EditorController(QObject):
         self.status.emit(f"Removing background with {Path(model_path).stem}…")
         return self.remover.submit(req)
 
-    def cancel_removal(self) -> None:
+    def cancel_removal(self) -> bool:
+        """Stop a running removal; False (and no "cancelled" message) if none is running."""
+        if not self.remover.busy:
+            return False
         self.remover.cancel()
+        return True
 
     def _on_removed(self, _job: int, result: jobs.RemoveResult) -> None:
         if result.photo_id != self.photo_id:
@@ -111,14 +119,15 @@ class EditorController(QObject):
         self.last_removal = result
         self._finish_stroke()
         if self.doc is None:
+            self._saved_mask = result.mask  # one click reproduces it: not an edit to lose
             self.doc = MaskDocument(result.mask, max_bytes=self.history_bytes)
             self.doc.on_session_closed = self.adjust_session_closed.emit
             self.mask_reset.emit()
         else:
             self.doc.model_mask = result.mask.copy()
-            self.mask_changed.emit(self.doc.replace(f"Remove background ({result.model_name})", result.mask))
+            self.mask_changed.emit(self.doc.replace(f"Remove background ({result.summary()})", result.mask))
         self.history_changed.emit()
-        self.status.emit(f"Background removed with {result.model_name} on {result.provider} in {result.seconds:.2f} s")
+        self.status.emit(f"Background removed with {result.summary()} on {result.provider} in {result.seconds:.2f} s")
         self.removal_finished.emit(result)
 
     def paste_mask(self, label: str, patch: np.ndarray, x: int = 0, y: int = 0) -> None:
@@ -221,6 +230,27 @@ class EditorController(QObject):
         """End the adjustment session: the next slider move starts from the current mask."""
         if self.doc is not None:
             self.doc.close_adjust_session()
+
+    # -- saved or not ------------------------------------------------------------------------
+    def has_unsaved_edits(self) -> bool:
+        """True when the mask differs from the one last exported (or, before any export, from
+        the model's result or the empty mask): opening another photo or quitting would lose it.
+
+        One comparison of two masks (milliseconds even at 24 MP), made only when a person is
+        about to replace the photo, rather than bookkeeping on every edit and undo."""
+        if self.doc is None:
+            return False
+        mask = self.doc.mask
+        if self._stroke is not None:
+            return True
+        if self._saved_mask is None:
+            return bool(mask.any())
+        return not np.array_equal(mask, self._saved_mask)
+
+    def mark_saved(self, photo_id: int, mask: np.ndarray) -> None:
+        """An export of ``mask`` (a snapshot) for photo ``photo_id`` has been written."""
+        if photo_id == self.photo_id:
+            self._saved_mask = mask
 
     # -- queries -----------------------------------------------------------------------------
     @property

@@ -2,15 +2,17 @@
 background images and adding models.
 
 A mixin so that main_window.py stays about layout; it relies on attributes the window sets
-(editor, canvas, settings, panels, show_error, confirm).
+(editor, canvas, settings, panels, show_error, confirm) and on ``proceed_if_saved``
+(``unsaved``): every way a person replaces the photo asks first when edits would be lost.
+File dialogs go through ``ask_open_file`` / ``ask_save_file`` so tests can answer them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtCore import QMimeData, QTimer
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
 from desktop_app.core.imageio import OUTPUT_FORMATS, normalise_format
@@ -36,16 +38,32 @@ def _local_image_paths(mime: QMimeData) -> list[Path]:
 class FileActionsMixin:
     """Open/drop/paste/recent/export for MainWindow."""
 
+    # -- dialogs (tests replace these two) ----------------------------------------------------
+    def ask_open_file(self, title: str, start: str, filter_: str) -> str:
+        return QFileDialog.getOpenFileName(self, title, start, filter_)[0]
+
+    def ask_save_file(self, title: str, start: str, filter_: str) -> str:
+        return QFileDialog.getSaveFileName(self, title, start, filter_)[0]
+
     # -- opening -----------------------------------------------------------------------------
     def open_dialog(self) -> None:
+        """File ▸ Open: first Save / Discard / Cancel if edits would be lost, then the dialog."""
+        self.proceed_if_saved("opening another photo", self._choose_and_open)
+
+    def _choose_and_open(self) -> None:
         start = str(self.editor.photo_path.parent) if self.editor.photo_path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, IMAGE_FILTER)
+        path = self.ask_open_file("Open photo", start, IMAGE_FILTER)
         if path:
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> int:
-        """Open a photo asynchronously; it joins the recent files once it has loaded."""
+        """Open a photo asynchronously; it joins the recent files once it has loaded. Does not
+        ask about unsaved edits (the menu, drop and paste paths do, before calling this)."""
         return self.editor.open_path(path)
+
+    def open_path_asking(self, path: str | Path, doing: str = "opening another photo") -> None:
+        """Open ``path`` after Save / Discard / Cancel if the current edits would be lost."""
+        self.proceed_if_saved(doing, lambda: self.open_path(path))
 
     def _on_opened_for_recent(self, _job: int, photo: jobs.OpenedPhoto) -> None:
         if photo.loaded.path is not None:
@@ -72,7 +90,7 @@ class FileActionsMixin:
             self.refresh_recent_menu()
             self.show_error("Cannot open image", f"{path}: no such file (removed from the recent list)")
             return
-        self.open_path(path)
+        self.open_path_asking(path)
 
     def _clear_recent(self) -> None:
         self.settings.setValue("recent_files", [])
@@ -86,21 +104,40 @@ class FileActionsMixin:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        self.open_mime(event.mimeData())
+        """Take what was dropped now (the mime data dies with the event), and ask about unsaved
+        edits on the next turn of the event loop: a modal box inside a drop handler would hold
+        the drag source's platform drag-and-drop session open."""
+        source = self._mime_source(event.mimeData())
         event.acceptProposedAction()
+        if source is not None:
+            QTimer.singleShot(0, lambda: self._open_source(source))
 
-    def open_mime(self, mime: QMimeData) -> bool:
-        """Open the first local file of ``mime``, else its image data (drop and paste)."""
+    @staticmethod
+    def _mime_source(mime: QMimeData) -> Path | QImage | None:
+        """The first local file of ``mime``, else a copy of its image, else None."""
         paths = _local_image_paths(mime)
         if paths:
-            self.open_path(paths[0])
-            return True
+            return paths[0]
         if mime.hasImage():
             image = mime.imageData()
-            if image is not None and not image.isNull():
-                self.editor.open_pixels(qimage_to_rgb(image))
-                return True
-        return False
+            if isinstance(image, QImage) and not image.isNull():
+                return image.copy()
+        return None
+
+    def _open_source(self, source: Path | QImage) -> None:
+        if isinstance(source, Path):
+            self.open_path_asking(source)
+        else:
+            self.proceed_if_saved("pasting an image", lambda: self.editor.open_pixels(qimage_to_rgb(source)))
+
+    def open_mime(self, mime: QMimeData) -> bool:
+        """Open the first local file of ``mime``, else its image data (drop and paste); asks
+        first if edits would be lost. False when ``mime`` holds neither."""
+        source = self._mime_source(mime)
+        if source is None:
+            return False
+        self._open_source(source)
+        return True
 
     def paste_image(self) -> None:
         if not self.open_mime(QGuiApplication.clipboard().mimeData()):
@@ -110,7 +147,9 @@ class FileActionsMixin:
     def _connect_background(self) -> None:
         self.exporter = LatestWinsWorker(jobs.export_image, "export", self, warmup=jobs.warm_up_export)
         self.exporter.finished.connect(self._on_exported)
-        self.exporter.failed.connect(lambda _i, msg: self.show_error("Export failed", msg))
+        self.exporter.failed.connect(lambda _i, msg: self._on_export_failed(msg))
+        self.exporter.cancelled.connect(lambda _i: self._forget_pending_after_save())
+        self._export_snapshot: tuple[int, object] | None = None
         self.exporter.busy_changed.connect(self._on_export_busy)
         self.bg_worker = LatestWinsWorker(jobs.background_preview, "background", self)
         self.bg_worker.finished.connect(self._on_background_preview)
@@ -141,7 +180,7 @@ class FileActionsMixin:
             self.set_view_mode(ViewMode.CUTOUT)
 
     def choose_background_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Background image", "", IMAGE_FILTER)
+        path = self.ask_open_file("Background image", "", IMAGE_FILTER)
         if path:
             self.set_background_image(path)
         elif self.background_path is None:
@@ -191,21 +230,20 @@ class FileActionsMixin:
             return Background(kind="image", image=self.background_path)
         return Background()
 
-    def export_dialog(self, what: str = "cutout") -> None:
+    def export_dialog(self, what: str = "cutout") -> int | None:
+        """Ask where to save, then export; the export's job id, or None if nothing started."""
         if self.editor.mask is None:
             self.show_error("Nothing to export", "Run “Remove background” (or paint a mask) first.")
-            return
+            return None
         src = self.editor.photo_path
         folder = src.parent if src else Path.home()
         stem = src.stem if src else "pasted"
         suffix = "mask" if what == "mask" else "cutout"
         filters = [EXPORT_FILTERS["png"]] if what == "mask" else [EXPORT_FILTERS[f] for f in OUTPUT_FORMATS]
         default = str(folder / f"{stem}-{suffix}.png")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export mask" if what == "mask" else "Save cut-out as", default, ";;".join(filters)
-        )
-        if path:
-            self.export_to(path, what)
+        title = "Export mask" if what == "mask" else "Save cut-out as"
+        path = self.ask_save_file(title, default, ";;".join(filters))
+        return self.export_to(path, what) if path else None
 
     def export_to(self, path: str | Path, what: str = "cutout") -> int | None:
         """Export the cut-out (PNG/WebP with alpha, JPEG flattened) or the mask to ``path``."""
@@ -241,10 +279,19 @@ class FileActionsMixin:
             mask_only=(what == "mask"),
         )
         self.statusBar().showMessage(f"Saving {p.name}…")
+        self._export_snapshot = (self.editor.photo_id, req.mask)
         return self.exporter.submit(req)
 
     def _on_exported(self, _job: int, path: Path) -> None:
         self.statusBar().showMessage(f"Saved {path}", 15000)
+        if self._export_snapshot is not None:
+            self.editor.mark_saved(*self._export_snapshot)
+            self._export_snapshot = None
+        self._saved_then_continue()
+
+    def _on_export_failed(self, message: str) -> None:
+        self._forget_pending_after_save()
+        self.show_error("Export failed", message)
 
     def _on_export_busy(self, busy: bool) -> None:
         self.set_busy("export", busy, "Saving…", self.exporter.cancel)
@@ -253,6 +300,6 @@ class FileActionsMixin:
 
     # -- models ------------------------------------------------------------------------------
     def add_model_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add ONNX model", "", "ONNX models (*.onnx);;All files (*)")
+        path = self.ask_open_file("Add ONNX model", "", "ONNX models (*.onnx);;All files (*)")
         if path:
             self.model_chooser.add_model(path)

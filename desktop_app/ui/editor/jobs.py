@@ -83,6 +83,12 @@ class RemoveResult:
     model_name: str
     provider: str
     description: str
+    second_pass_model: str = ""  # the click model's name when the second pass ran, else ""
+
+    def summary(self) -> str:
+        """What produced the mask, for the status bar: "seednet-m + second pass (seedclick-m)"."""
+        extra = f" + second pass ({self.second_pass_model})" if self.second_pass_model else ""
+        return f"{self.model_name}{extra}"
 
 
 def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
@@ -102,11 +108,15 @@ def remove_background(req: RemoveRequest, token: CancelToken) -> RemoveResult:
         raise ModelError(f"{req.model_path}: inference failed: {exc}") from exc
     token.raise_if_cancelled()
     alpha = seg.postprocess(raw, req.rgb.shape[:2])
+    clicker_name = ""
     if req.second_pass:
-        alpha = second_pass(default_clicker(), req.rgb, alpha)
+        clicker = default_clicker()
+        alpha = second_pass(clicker, req.rgb, alpha)
         token.raise_if_cancelled()
+        clicker_name = clicker.spec.name or Path(clicker.model_path).stem
     mask = to_uint8_mask(alpha)
-    return RemoveResult(req.photo_id, mask, time.perf_counter() - t0, seg.spec.name, seg.provider, seg.describe())
+    seconds = time.perf_counter() - t0
+    return RemoveResult(req.photo_id, mask, seconds, seg.spec.name, seg.provider, seg.describe(), clicker_name)
 
 
 # -- adjustments -------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ def _slider(cls, lo: float, hi: float, value: float, step: float | None = None):
 
 
 class BrushPanel(QWidget):
-    """Tool buttons (actions owned by the window) plus brush size and hardness."""
+    """The "Tools" section: one button per canvas tool (actions owned by the window, so the
+    button, the Tools menu entry and the shortcut are one thing) plus brush size and hardness."""
 
     radius_changed = Signal(float)
     hardness_changed = Signal(float)
@@ -46,14 +47,12 @@ class BrushPanel(QWidget):
     def __init__(self, tool_actions: list, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        row = QHBoxLayout()
+        self.tool_row = QHBoxLayout()
+        self.tool_row.addStretch(1)
+        self.tool_buttons: list[QToolButton] = []
         for action in tool_actions:
-            b = QToolButton()
-            b.setDefaultAction(action)
-            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            row.addWidget(b)
-        row.addStretch(1)
-        layout.addLayout(row)
+            self.add_tool_action(action)
+        layout.addLayout(self.tool_row)
         form = QFormLayout()
         self.size = _slider(QLabeledSlider, 1, 500, 25)
         self.size.setToolTip("Brush radius in image pixels ([ and ] change it)")
@@ -64,6 +63,15 @@ class BrushPanel(QWidget):
         layout.addLayout(form)
         self.size.valueChanged.connect(lambda v: self.radius_changed.emit(float(v)))
         self.hardness.valueChanged.connect(lambda v: self.hardness_changed.emit(v / 100.0))
+
+    def add_tool_action(self, action) -> QToolButton:
+        """A button for a tool registered after the panel was built (keeps the row in order)."""
+        b = QToolButton()
+        b.setDefaultAction(action)
+        b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.tool_row.insertWidget(len(self.tool_buttons), b)
+        self.tool_buttons.append(b)
+        return b
 
     def set_radius(self, radius: float) -> None:
         self.size.blockSignals(True)

@@ -247,7 +247,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
     def set_seed(self, seed: int) -> None:
         if self.generator is None:
             return
-        self.seeds.seed_box.setValue(seed)
+        self.seeds.set_seed(seed)
         t = float(self.seeds.temperature.value())
         space = self.generator.info.space
         fitted = space.has_fit and self.seeds.use_fitted_prior()
@@ -268,7 +268,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.point = point
         self.sliders.set_values(point.values)
         if point.seed is not None:
-            self.seeds.seed_box.setValue(point.seed)
+            self.seeds.set_seed(point.seed)
         self._render(history=history)
 
     # -- rendering -----------------------------------------------------------------------------

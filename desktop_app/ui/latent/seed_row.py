@@ -1,7 +1,10 @@
 """The latent panel's seed row: seed, temperature, prior, Randomize and Mean.
 
-A widget of its own so the panel only wires it: ``draw_requested`` fires when the seed, the
-temperature or the prior changes (the panel then draws that seed again), and the two buttons
+A widget of its own so the panel only wires it: ``draw_requested`` fires on every change a
+person makes to the seed, the temperature or the prior (typed and confirmed with Enter or by
+leaving the box, the spin arrows, Up/Down, PgUp/PgDn, the wheel), and the panel draws that seed.
+Typing does not redraw per keystroke (keyboard tracking is off): "1234" is one image, not four.
+``set_seed`` shows a seed without asking for a draw (the panel's own updates). The two buttons
 are public attributes the panel connects to ``randomize`` and ``go_to_mean``.
 """
 
@@ -20,11 +23,13 @@ class SeedRow(QWidget):
         super().__init__(parent)
         self.seed_box = QSpinBox()
         self.seed_box.setRange(0, 2**31 - 1)
+        self.seed_box.setKeyboardTracking(False)
         self.seed_box.setToolTip("The same seed and temperature always give the same image")
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(0.0, 3.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
+        self.temperature.setKeyboardTracking(False)
         self.temperature.setPrefix("T ")
         self.temperature.setToolTip("Temperature: scales the random draw (lower = closer to typical)")
         self.prior_box = QComboBox()
@@ -42,12 +47,20 @@ class SeedRow(QWidget):
         widgets = (QLabel("Seed"), self.seed_box, self.temperature, self.prior_box)
         for w in (*widgets, self.random_button, self.mean_button):
             row.addWidget(w)
-        self.seed_box.editingFinished.connect(self._request)
-        self.temperature.editingFinished.connect(self._request)
+        # valueChanged, not editingFinished: the arrows and Up/Down never "finish editing", and
+        # leaving the box with an unchanged seed must not redraw it (that would reset the sliders)
+        self.seed_box.valueChanged.connect(lambda _v: self._request())
+        self.temperature.valueChanged.connect(lambda _v: self._request())
         self.prior_box.activated.connect(lambda _i: self._request())
 
     def _request(self) -> None:
         self.draw_requested.emit(self.seed_box.value())
+
+    def set_seed(self, seed: int) -> None:
+        """Show ``seed`` without a draw request (the panel already draws it)."""
+        self.seed_box.blockSignals(True)
+        self.seed_box.setValue(seed)
+        self.seed_box.blockSignals(False)
 
     def use_fitted_prior(self) -> bool:
         """True when draws should come from the data fit (the first choice) rather than N(0, I)."""
