@@ -1,4 +1,5 @@
-"""The main window end to end (offscreen): open, remove, paint, undo, export, drop, errors.
+"""The main window end to end (offscreen): open, remove, paint, undo, export, drop, errors
+(the view itself: test_editor_view.py).
 
 Driven through what a person uses: shortcuts and menu entries found by their text, mouse drags
 and clicks on the widgets; the file dialogs are answered through ``ask_open_file`` /
@@ -16,11 +17,20 @@ from helpers.tiny_models import make_seg_model
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QGuiApplication, QImage, QKeySequence
-from ui_helpers import canvas_pixel, capsule_union, choose, click, drag, press, show_main_window, write_photo
+from ui_helpers import (
+    capsule_union,
+    choose,
+    click,
+    drag,
+    open_photo,
+    press,
+    remove,
+    show_main_window,
+    write_photo,
+)
 
 from desktop_app.core import model_meta as mm
 from desktop_app.ui.editor.canvas import ViewMode
-from desktop_app.ui.editor.panels import VIEW_LABELS
 from desktop_app.ui.main_window import MainWindow
 
 WAIT = 15000
@@ -34,19 +44,6 @@ def tiny_model(models_env: Path) -> Path:
 @pytest.fixture()
 def window(qtbot, tiny_model: Path) -> MainWindow:
     return show_main_window(qtbot)
-
-
-def open_photo(qtbot, win: MainWindow, path: Path) -> None:
-    """File ▸ Open (Ctrl+O), the dialog answered with ``path``."""
-    win.ask_open_file = lambda *_a: str(path)
-    with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
-        press(qtbot, win, "Ctrl+O")
-
-
-def remove(qtbot, win: MainWindow) -> None:
-    """Model ▸ Remove background (Ctrl+R)."""
-    with qtbot.waitSignal(win.editor.removal_finished, timeout=WAIT):
-        press(qtbot, win, "Ctrl+R")
 
 
 def export(qtbot, win: MainWindow, keys: str, path: Path) -> None:
@@ -264,85 +261,6 @@ def test_invert_fill_reset_actions(qtbot, window: MainWindow, tmp_path: Path) ->
     np.testing.assert_array_equal(window.editor.mask, holed)
 
 
-CHECKER = {(255, 255, 255), (204, 204, 204)}  # the cut-out's transparency checkerboard
-PHOTO_SUBJECT, PHOTO_BACKGROUND = (255, 0, 200), (0, 0, 200)  # write_photo's two halves
-
-
-def rgb(color) -> tuple[int, int, int]:
-    return color.red(), color.green(), color.blue()
-
-
-@pytest.mark.parametrize("mode", list(ViewMode))
-def test_view_modes_render(qtbot, window: MainWindow, tmp_path: Path, mode: ViewMode) -> None:
-    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
-    remove(qtbot, window)
-    choose(window, "View", VIEW_LABELS[mode])
-    c = window.canvas
-    if mode == ViewMode.SPLIT:  # drag the divider to 80 %: background left of it is the photo
-        drag(c, [QPointF(c.divider_x(), c.height() / 2), c.map_from_image(QPointF(0.8 * 96, 30))])
-    fg, bg = rgb(canvas_pixel(window, 10, 30)), rgb(canvas_pixel(window, 90, 30))
-    if mode == ViewMode.MASK:
-        assert min(fg) > 240 and max(bg) < 15
-    elif mode == ViewMode.ORIGINAL:
-        assert (fg, bg) == (PHOTO_SUBJECT, PHOTO_BACKGROUND)
-    elif mode == ViewMode.OVERLAY:  # the tint marks what will be removed; the subject is untouched
-        assert fg == PHOTO_SUBJECT and bg != PHOTO_BACKGROUND and bg[0] > 80
-    elif mode == ViewMode.CUTOUT:
-        assert fg == PHOTO_SUBJECT and bg in CHECKER
-    else:  # split: the photo left of the divider, the cut-out right of it
-        assert fg == PHOTO_SUBJECT and bg in CHECKER
-        assert rgb(canvas_pixel(window, 60, 30)) == PHOTO_BACKGROUND
-        assert c.split == pytest.approx(0.8, abs=0.02)
-    assert window.view_panel.mode.currentData() == mode.value
-
-
-def test_zoom_is_anchored_under_the_pointer(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
-    c = window.canvas
-    anchor = QPointF(c.width() * 0.3, c.height() * 0.6)
-    before = c.map_to_image(anchor)
-    c.zoom_by(2.5, anchor)
-    after = c.map_to_image(anchor)
-    assert abs(before.x() - after.x()) < 1e-6 and abs(before.y() - after.y()) < 1e-6
-    c.zoom_to(1.0)
-    assert c.scale == 1.0
-    c.fit()
-    r = c.image_rect()
-    assert r.width() <= c.width() and r.height() <= c.height()
-    c.pan_by(QPointF(15, -5))
-    assert c.image_rect().left() == pytest.approx(r.left() + 15)
-
-
-def test_pan_tool_and_space_drag_move_the_view(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
-    c = window.canvas
-    press(qtbot, window, "H")
-    start = c.image_rect().topLeft()
-    drag(c, [QPointF(100, 100), QPointF(130, 90)])
-    assert c.image_rect().topLeft() - start == QPointF(30, -10)
-    press(qtbot, window, "B")
-    qtbot.keyPress(c, Qt.Key.Key_Space)
-    drag(c, [QPointF(100, 100), QPointF(90, 100)])
-    qtbot.keyRelease(c, Qt.Key.Key_Space)
-    assert c.image_rect().topLeft() - start == QPointF(20, -10)
-    assert window.editor.doc is None  # nothing was painted
-
-
-def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) -> None:
-    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
-    press(qtbot, window, "B")
-    r0 = window.brush_settings.radius
-    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketRight)
-    assert window.brush_settings.radius > r0
-    assert window.brush_panel.size.value() == round(window.brush_settings.radius)
-    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
-    qtbot.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
-    assert window.brush_settings.radius < r0
-    tool = window.canvas.tool
-    rect = tool.overlay_rect(window.canvas, QPointF(50, 50))
-    assert rect.width() >= 2 * window.brush_settings.radius * window.canvas.scale
-
-
 def test_busy_indicator_and_cancel(qtbot, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from desktop_app.ui.editor import jobs
 
@@ -417,19 +335,3 @@ def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: Mai
     # handlers (after the interpreter is gone), the process would crash on exit.
     QGuiApplication.clipboard().clear()
     assert window.editor.photo_path == photo
-
-
-def test_view_settings_persist(qtbot, window: MainWindow) -> None:
-    from PySide6.QtGui import QColor
-
-    press(qtbot, window, "Alt+4")  # View ▸ Mask
-    window.view_panel.color.set_color(QColor("#00ff00"))
-    window.view_panel.opacity.setValue(30)
-    window.brush_panel.size.setValue(77)
-    window.close()
-    again = MainWindow()
-    qtbot.addWidget(again)
-    assert again.canvas.mode == ViewMode.MASK
-    assert again.canvas.overlay_color == QColor("#00ff00")
-    assert again.canvas.overlay_opacity == pytest.approx(0.3)
-    assert again.brush_settings.radius == 77

@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+WAIT_MS = 15000  # signals from the window's workers (generous: CI machines are slow)
+
 
 def write_photo(path: Path, width: int = 96, height: int = 64, subject: bool = True) -> Path:
     """A PNG whose left half is red (the tiny "red" model calls it subject), right half blue."""
@@ -100,6 +102,19 @@ def press(qtbot, win, keys: str) -> None:
         qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)  # non-modal error box)
     target = win.focusWidget() or win
     qtbot.keyClick(target, combo.key(), combo.keyboardModifiers())
+
+
+def open_photo(qtbot, win, path: Path) -> None:
+    """File ▸ Open (Ctrl+O), the dialog answered with ``path``."""
+    win.ask_open_file = lambda *_a: str(path)
+    with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT_MS):
+        press(qtbot, win, "Ctrl+O")
+
+
+def remove(qtbot, win) -> None:
+    """Model ▸ Remove background (Ctrl+R)."""
+    with qtbot.waitSignal(win.editor.removal_finished, timeout=WAIT_MS):
+        press(qtbot, win, "Ctrl+R")
 
 
 def click_image(qtbot, win, x: float, y: float, button=Qt.MouseButton.LeftButton) -> None:
