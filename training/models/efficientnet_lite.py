@@ -117,27 +117,6 @@ def _build_blocks(stages: tuple[StageSpec, ...]) -> nn.ModuleList:
     return nn.ModuleList(blocks)
 
 
-class EfficientNetLite0(nn.Module):
-    """The full ImageNet classifier: used to check the weights are real (a cat is a cat)."""
-
-    def __init__(self, num_classes: int = 1000):
-        super().__init__()
-        self._conv_stem = PaddedConv(3, STEM_CHANNELS, 3, stride=2)
-        self._bn0 = _bn(STEM_CHANNELS)
-        self._blocks = _build_blocks(LITE0_STAGES)
-        self._conv_head = PaddedConv(LITE0_STAGES[-1].cout, 1280, 1)
-        self._bn1 = _bn(1280)
-        self._fc = nn.Linear(1280, num_classes)
-        self.act = nn.ReLU6(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.act(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
-            x = block(x)
-        x = self.act(self._bn1(self._conv_head(x)))
-        return self._fc(x.mean(dim=(2, 3)))
-
-
 class LiteEncoder(nn.Module):
     """EfficientNet-Lite0 features at strides 2, 4, 8, 16, 32 (16, 24, 40, 112, 320 channels)."""
 
@@ -181,6 +160,22 @@ class LiteEncoder(nn.Module):
         for block in self._blocks[: last_block + 1]:
             norms += [m for m in block.modules() if isinstance(m, nn.BatchNorm2d)]
         return norms
+
+
+class EfficientNetLite0(LiteEncoder):
+    """The full ImageNet classifier: the encoder plus the head the published weights carry.
+    Used to check the weights are real (a cat is a cat); the segmentation net drops the head."""
+
+    def __init__(self, num_classes: int = 1000):
+        super().__init__()
+        self._conv_head = PaddedConv(LITE0_STAGES[-1].cout, 1280, 1)
+        self._bn1 = _bn(1280)
+        self._fc = nn.Linear(1280, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        deepest = super().forward(x)[-1]
+        x = self.act(self._bn1(self._conv_head(deepest)))
+        return self._fc(x.mean(dim=(2, 3)))
 
 
 def _stage_ends() -> list[int]:
