@@ -140,3 +140,7 @@ def test_click_model_on_the_pretrained_encoder_starts_as_the_segmentation_model(
     groups = clicks.net.optimizer_groups(0.3)
     extra = {id(p) for p in clicks.net.encoder.extra_stem.parameters()}
     assert groups[0]["lr_scale"] == 0.3 and not extra & {id(p) for p in groups[0]["params"]}
+    groups = clicks.net.optimizer_groups(0.3, guidance_lr_scale=10.0)
+    assert [g["lr_scale"] for g in groups] == [0.3, 1.0, 10.0]
+    assert {id(p) for p in groups[2]["params"]} == extra
+    assert sum(len(g["params"]) for g in groups) == len(list(clicks.net.parameters()))

@@ -158,7 +158,8 @@ def cmd_train(args) -> int:
         "loss": args.loss,
     }
     task_config["encoder_lr_scale"] = args.encoder_lr_scale
-    groups = model.net.optimizer_groups(args.encoder_lr_scale)
+    task_config["guidance_lr_scale"] = args.guidance_lr_scale
+    groups = model.net.optimizer_groups(args.encoder_lr_scale, args.guidance_lr_scale)
     trainer = Trainer(model, "clicknet", config.to_dict(), task, train_set, cfg, task_config, param_groups=groups)
     resumed = args.resume and trainer.resume()
     if init_ckpt is not None and not resumed:  # a new phase: weights only, fresh schedule
@@ -281,6 +282,12 @@ def add_commands(sub) -> None:
         type=float,
         default=0.3,
         help="learning-rate factor for the pretrained encoder's RGB path (lite0 presets)",
+    )
+    p.add_argument(
+        "--guidance-lr-scale",
+        type=float,
+        default=10.0,
+        help="learning-rate factor for the zero-initialised click branch (lite0 presets)",
     )
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--eval-size", type=int, default=256)

@@ -131,15 +131,28 @@ class SegNet(nn.Module):
                 norm.eval()
         return self
 
-    def optimizer_groups(self, encoder_lr_scale: float) -> list[dict]:
-        """Parameter groups with an ``lr_scale``: the pretrained encoder learns slower."""
-        if self.config.encoder != "lite0" or encoder_lr_scale == 1.0:
+    def optimizer_groups(self, encoder_lr_scale: float, guidance_lr_scale: float = 1.0) -> list[dict]:
+        """Parameter groups with an ``lr_scale``: the pretrained encoder learns slower.
+
+        The click model's guidance branch (``encoder.extra_stem``, zero-initialised) can get
+        its own, larger scale: at the decoder's learning rate one epoch moved its weights only
+        to ~0.016 (the RGB stem's are ~0.45), so clicks barely reached the encoder and a
+        second click hardly changed the mask (Berkeley IoU@3 0.71 after IoU@1 0.68).
+        """
+        if self.config.encoder != "lite0" or (encoder_lr_scale == 1.0 and guidance_lr_scale == 1.0):
             return [{"params": list(self.parameters()), "lr_scale": 1.0}]
-        pretrained, fresh = [], []
+        pretrained, guidance, fresh = [], [], []
         for name, p in self.named_parameters():
-            is_pretrained = name.startswith("encoder.") and not name.startswith("encoder.extra_stem")
-            (pretrained if is_pretrained else fresh).append(p)
-        return [{"params": pretrained, "lr_scale": encoder_lr_scale}, {"params": fresh, "lr_scale": 1.0}]
+            if name.startswith("encoder.extra_stem"):
+                guidance.append(p)
+            elif name.startswith("encoder."):
+                pretrained.append(p)
+            else:
+                fresh.append(p)
+        groups = [{"params": pretrained, "lr_scale": encoder_lr_scale}, {"params": fresh, "lr_scale": 1.0}]
+        if guidance:
+            groups.append({"params": guidance, "lr_scale": guidance_lr_scale})
+        return groups
 
     def forward_logits(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Logits at input size: [refined, finest side, ..., coarsest side]."""
