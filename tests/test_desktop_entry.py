@@ -15,7 +15,7 @@ from PIL import Image
 
 from desktop_app import __main__ as entry
 from desktop_app import desktop_entry as de
-from desktop_app.core.resources import app_version, assets_dir, icon_svg
+from desktop_app.core.resources import app_version, icon_svg
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,11 +27,6 @@ def test_version_comes_from_the_installed_metadata(capsys: pytest.CaptureFixture
     # pyproject.toml is the single source: the installed metadata says the same (editable install)
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     assert app_version() in (declared, "0+unknown (not installed)")
-
-
-def test_checkout_finds_its_own_assets() -> None:
-    assert assets_dir() == ROOT / "assets"
-    assert icon_svg().is_file() and (assets_dir() / "models").is_dir()
 
 
 @pytest.fixture
