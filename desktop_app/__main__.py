@@ -1,7 +1,9 @@
 """Entry point of ``seed-studio`` / ``python -m desktop_app``: GUI or command line.
 
 ``remove``, ``models`` and ``info`` run the Qt-free CLI. ``-h``/``--help`` describes both the
-window's flags and the subcommands (:mod:`desktop_app.gui_args`, no Qt import). Anything else
+window's flags and the subcommands (:mod:`desktop_app.gui_args`, no Qt import); ``--version``
+and ``--install-desktop-entry`` / ``--uninstall-desktop-entry`` (:mod:`desktop_app.desktop_entry`)
+answer without opening a window. Anything else
 (no arguments, a photo path, GUI flags such as ``--batch`` or ``--screenshot``) opens the GUI. The GUI module is
 imported only then, so the CLI works on machines without Qt. A first argument that is an
 existing path always means "open this in the GUI", even if it is named like a subcommand.
@@ -14,6 +16,7 @@ import sys
 
 SUBCOMMANDS = ("remove", "models", "info")
 HELP_FLAGS = ("-h", "--help")
+DESKTOP_FLAGS = ("--install-desktop-entry", "--uninstall-desktop-entry")
 
 
 def wants_cli(argv: list[str]) -> bool:
@@ -51,6 +54,18 @@ def main(argv: list[str] | None = None) -> int:
 
         build_gui_parser().print_help()
         return 0
+    if args[:1] == ["--version"]:
+        from desktop_app.core.resources import app_version
+
+        print(f"seed-studio {app_version()}")
+        return 0
+    if args[:1] and args[0] in DESKTOP_FLAGS:
+        if len(args) > 1:
+            print(f"seed-studio: {args[0]} takes no other arguments", file=sys.stderr)
+            return 2
+        from desktop_app.desktop_entry import main as desktop_main
+
+        return desktop_main(args[0])
     if wants_cli(args):
         from desktop_app.cli import main as cli_main
 

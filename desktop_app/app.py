@@ -46,12 +46,22 @@ def _release_startup_work_when_shown(window, waits_for_photo: bool) -> None:
 def run_gui(argv: list[str]) -> int:
     """Run the GUI; returns the process exit status."""
     args = build_parser().parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        print("seed-studio: the desktop-entry flags take no other arguments", file=sys.stderr)
+        return 2
     if args.remove and args.photo is None:
         print("seed-studio: --remove needs a PHOTO", file=sys.stderr)
         return 2
-    if args.photo is not None and not args.photo.exists():
-        print(f"seed-studio: {args.photo}: no such file", file=sys.stderr)
-        return 2
+    for photo in [args.photo, *args.more]:
+        if photo is not None and not photo.exists():
+            print(f"seed-studio: {photo}: no such file", file=sys.stderr)
+            return 2
+    if args.more:  # "Open with" on several photos: the batch queue does the same to each
+        if args.remove or args.screenshot or args.view:
+            print("seed-studio: --remove, --view and --screenshot work on one PHOTO", file=sys.stderr)
+            return 2
+        args.batch = [*(args.batch or []), args.photo, *args.more]
+        args.photo = None
     background = None
     if args.background is not None:
         from desktop_app.core.options import parse_background
@@ -69,6 +79,7 @@ def run_gui(argv: list[str]) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from desktop_app.ui.shared.icon import app_icon
     from desktop_app.ui.shared.settings import APPLICATION, ORGANISATION
     from desktop_app.ui.shared.workers import hold_startup_work, release_startup_work
 
@@ -76,6 +87,8 @@ def run_gui(argv: list[str]) -> int:
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    app.setDesktopFileName("seed-studio")  # Wayland/X11: the window belongs to seed-studio.desktop
+    app.setWindowIcon(app_icon())
     hold_startup_work()  # model sessions and warm-ups wait until the window (and photo) are up
     try:
         return _run_window(app, args, background, size)

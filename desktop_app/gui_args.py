@@ -11,17 +11,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from desktop_app.core.resources import app_version
+
 # The editor's view modes (ui.editor.canvas_draw.ViewMode values; a test keeps them equal).
 VIEW_MODES = ("original", "overlay", "cutout", "mask", "split")
 
-USAGE = """seed-studio [PHOTO] [--remove] [--view MODE] [--background BG] [--screenshot OUT.png] [--quit] ...
+USAGE = """seed-studio [PHOTO ...] [--remove] [--view MODE] [--background BG] [--screenshot OUT.png] [--quit] ...
        seed-studio --batch [PATH ...]
-       seed-studio COMMAND ...   (remove | models | info; no window)"""
+       seed-studio COMMAND ...   (remove | models | info; no window)
+       seed-studio --version | --install-desktop-entry | --uninstall-desktop-entry"""
 
 DESCRIPTION = """Seed Studio: remove photo backgrounds offline and touch up the mask.
 
 Without a command the window (GUI) opens: `seed-studio` alone, `seed-studio photo.jpg` to open
-a photo, `seed-studio --batch FOLDER` for the batch queue. The flags below drive the window;
+a photo (several photos go to the batch queue, as "Open with" on a selection passes them),
+`seed-studio --batch FOLDER` for the batch queue. The flags below drive the window;
 --remove, --view, --screenshot and --quit script it (docs screenshots, smoke checks)."""
 
 EXAMPLES = """examples:
@@ -58,6 +62,14 @@ def build_gui_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("photo", nargs="?", type=Path, help="photo to open")
+    p.add_argument("more", nargs="*", type=Path, metavar="PHOTO", help="more photos: all go to the batch queue")
+    p.add_argument("--version", action="version", version=f"seed-studio {app_version()}")
+    p.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help='add Seed Studio to this user\'s application menu and "Open with" for images (Linux, XDG)',
+    )
+    p.add_argument("--uninstall-desktop-entry", action="store_true", help="remove what --install-desktop-entry wrote")
     p.add_argument(
         "--batch", nargs="*", type=Path, metavar="PATH", help="open the batch queue with these photos and folders"
     )

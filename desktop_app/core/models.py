@@ -35,6 +35,7 @@ from desktop_app.core.conventions import (  # re-exported: part of this module's
 )
 from desktop_app.core.errors import ModelError, NoDefaultModelError
 from desktop_app.core.onnx_inspect import ModelHeader, read_header
+from desktop_app.core.resources import assets_dir
 from desktop_app.core.signature import DIS_SIZE, U2NET_SIZE, convention_from_signature, probe_is_probability
 
 ENV_MODELS_DIR = "SEED_STUDIO_MODELS"
@@ -311,16 +312,12 @@ def override_spec(spec: ModelSpec, **changes) -> ModelSpec:
 
 
 def models_dir() -> Path:
-    """The embedded models folder: $SEED_STUDIO_MODELS, else <repo or install>/assets/models."""
+    """The embedded models folder: $SEED_STUDIO_MODELS, else the installed package data
+    (``desktop_app/assets/models``) or a checkout's ``assets/models`` (:mod:`.resources`)."""
     env = os.environ.get(ENV_MODELS_DIR)
     if env:
         return Path(env).expanduser()
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "assets" / "models"
-        if candidate.is_dir():
-            return candidate
-    return here.parents[2] / "assets" / "models"
+    return assets_dir() / "models"
 
 
 def user_models_dir() -> Path:

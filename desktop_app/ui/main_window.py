@@ -1,10 +1,9 @@
 """The main window: menus, the canvas page, the side panels and the status bar.
 
 Layout seams for later features: the central widget is a QStackedWidget of *pages* (the editor
-is page one; a batch page is added with ``add_page``), side panels are docks (``add_panel``,
-e.g. a latent-space panel), and canvas tools are registered with ``add_tool`` (e.g. the
-point-and-click tool), which gives them a button in the Tools panel, an entry in the Tools menu
-and a shortcut, whether they are registered before or after the menus and panels are built.
+is page one; a batch page is added with ``add_page``), side panels are docks (``add_panel``, e.g.
+a latent-space panel), and canvas tools are registered with ``add_tool`` (e.g. the point-and-click
+tool): a button in the Tools panel, a Tools menu entry and a shortcut, before or after the menus.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 from superqt import QCollapsible
 
+from desktop_app.ui.about import install_help_menu
 from desktop_app.ui.batch.window import BatchWindowMixin
 from desktop_app.ui.editor.canvas import ImageCanvas, ViewMode
 from desktop_app.ui.editor.click_tool import ClickToolMixin
@@ -78,6 +78,7 @@ class MainWindow(
         self.add_page("editor", "Editor", self.canvas, QKeySequence("Ctrl+Shift+E"))
         self._install_batch_page()
         install_latent_page(self)
+        install_help_menu(self)  # last, so Help stays the menu bar's last menu
         self.pages.currentChanged.connect(self._on_page_changed)
         self.setCentralWidget(self.pages)
         self._connect()

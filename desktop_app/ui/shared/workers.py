@@ -259,6 +259,8 @@ class LatestWinsWorker(QObject):
 
     @Slot(int, str, object)
     def _on_job_done(self, job_id: int, outcome: str, payload: object) -> None:
+        if self._stop:  # queued before shutdown, delivered after: its receivers are shut down too
+            return
         with self._cond:
             idle = self._pending is None and self._running is None
         if job_id == self._latest_id:
