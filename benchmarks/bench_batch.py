@@ -296,8 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-rembg", action="store_true")
     ap.add_argument("--no-cli", action="store_true", help="skip the CLI vs rembg comparison")
     ap.add_argument("--baseline", help="also time `remove` (default settings) from this checkout, interleaved")
-    ap.add_argument("--engine", choices=("local", "ray"), default="local",
-                    help="ray: the Ray engine vs the in-process one instead (bench_ray.py)")
+    ap.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: the Ray engine vs the in-process one instead (bench_ray.py)",
+    )
     ap.add_argument("--workers", type=int, help="Ray workers for --engine ray (default: one per CPU)")
     ap.add_argument("--no-fresh", action="store_true", help="--engine ray: skip the fresh-process CLI timings")
     args = ap.parse_args(argv)

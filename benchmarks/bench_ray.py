@@ -213,7 +213,7 @@ def run(model: Path, src: Path, work: Path, repeats: int, workers: int | None, f
                     rounds[engine].append(_ray_round(src, out, model, workers))
             a, b = work / f"out-local-{r}", work / f"out-ray-{r}"
             same = all((a / p.relative_to(b)).read_bytes() == p.read_bytes() for p in b.rglob("*.png"))
-            rounds["identical"] = rounds.get("identical", []) + [same]  # type: ignore[operator]
+            rounds.setdefault("identical", []).append(same)  # type: ignore[arg-type]
             shutil.rmtree(a, ignore_errors=True)
             shutil.rmtree(b, ignore_errors=True)
         ceiling = driver_ceiling()

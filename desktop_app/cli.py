@@ -88,12 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="refuse larger files, e.g. 500M or 2G (default 1G)")  # fmt: skip
     rm.add_argument("--json-report", metavar="PATH", help="write a per-file JSON report")
     rm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    rm.add_argument("--providers", metavar="LIST",
-                    help="onnxruntime execution providers: cpu, cuda, coreml, dml or a comma list (default: best here)")
-    rm.add_argument("--engine", choices=("local", "ray"), default="local",
-                    help="local: this process (default); ray: Ray workers, one model each (the 'ray' extra)")
-    rm.add_argument("--ray-address", metavar="ADDR",
-                    help="join this Ray cluster (auto, HOST:6379, ray://HOST:10001); default: a local Ray on this machine")
+    rm.add_argument(
+        "--providers",
+        metavar="LIST",
+        help="onnxruntime execution providers: cpu, cuda, coreml, dml or a comma list (default: best here)",
+    )
+    rm.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray workers, one model each (the 'ray' extra)",
+    )
+    rm.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="join this Ray cluster (auto, HOST:6379, ray://HOST:10001); default: a local Ray here",
+    )
     rm.add_argument("--workers", type=count, metavar="N", help="Ray workers (default: one per CPU of the cluster)")
     sub.add_parser("models", help="list embedded and user models with their detected conventions")
     info = sub.add_parser("info", help="print a model's spec and metadata")
@@ -266,8 +276,10 @@ def _run_on_ray(
                            providers=tuple(providers) if providers else None)  # fmt: skip
 
     def started(info: dict) -> None:
-        bar.write(f"ray: {len(info['workers'])} workers on {info['nodes']} node(s), {info['workers'][0]['provider']}; "
-                  f"cluster {info['cluster_start_s']:.1f} s, workers {info['workers_start_s']:.1f} s", file=sys.stderr)  # fmt: skip
+        workers = info["workers"]
+        times = f"cluster {info['cluster_start_s']:.1f} s, workers {info['workers_start_s']:.1f} s"
+        where = f"{len(workers)} workers on {info['nodes']} node(s), {workers[0]['provider']}"
+        bar.write(f"ray: {where}; {times}", file=sys.stderr)
 
     try:
         return run_batch_ray(args.inputs, out_dir, options, settings, progress, control, explicit, started)

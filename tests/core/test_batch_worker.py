@@ -40,7 +40,9 @@ def test_worker_writes_what_the_threaded_engine_writes(tmp_path: Path, seg_model
     done = worker.process(BatchItem(src, tmp_path / "w" / "a.png"))
     failed = worker.process(BatchItem(bad, tmp_path / "w" / "bad.png"))  # returned, not raised
     by_name = {it.source.name: it for it in local.items}
-    assert done.status == "done" and (tmp_path / "w" / "a.png").read_bytes() == (tmp_path / "local" / "a.png").read_bytes()
+    assert (
+        done.status == "done" and (tmp_path / "w" / "a.png").read_bytes() == (tmp_path / "local" / "a.png").read_bytes()
+    )
     assert (failed.status, failed.reason) == (by_name["bad.jpg"].status, by_name["bad.jpg"].reason)
     assert failed.status == "failed" and not (tmp_path / "w" / "bad.png").exists()
     info = worker.info()
@@ -63,7 +65,9 @@ def test_provider_names() -> None:
     with pytest.raises(ValueError, match="no execution provider"):
         parse_providers(" , ")
     assert check_providers(["CPUExecutionProvider"]) == ["CPUExecutionProvider"]
-    missing = next(p for p in ("DmlExecutionProvider", "CoreMLExecutionProvider") if p not in ort.get_available_providers())
+    missing = next(
+        p for p in ("DmlExecutionProvider", "CoreMLExecutionProvider") if p not in ort.get_available_providers()
+    )
     with pytest.raises(ModelError, match="is not available in this onnxruntime build"):
         check_providers([missing])
 
@@ -91,7 +95,16 @@ def test_cli_engine_flags(tmp_path: Path, seg_model: Path, capsys, extra: list[s
 
 def test_cli_providers_cpu_runs_locally(tmp_path: Path, seg_model: Path) -> None:
     save(tmp_path / "in" / "a.jpg")
-    args = ["remove", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", str(seg_model), "--providers", "cpu"]
+    args = [
+        "remove",
+        str(tmp_path / "in"),
+        "-o",
+        str(tmp_path / "out"),
+        "--model",
+        str(seg_model),
+        "--providers",
+        "cpu",
+    ]
     assert main([*args, "-q"]) == 0 and (tmp_path / "out" / "a.png").is_file()
 
 

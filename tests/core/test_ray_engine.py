@@ -27,7 +27,7 @@ if os.environ.get("SEED_STUDIO_REQUIRE_RAY") == "1":  # .ci/run: a missing extra
     import ray
 else:
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
-from desktop_app.core.batch.ray_engine import RaySettings, run_batch_ray  # noqa: E402
+from desktop_app.core.batch.ray_engine import RaySettings, run_batch_ray
 
 pytestmark = pytest.mark.ray
 REPO = Path(__file__).resolve().parents[2]

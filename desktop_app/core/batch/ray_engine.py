@@ -24,6 +24,7 @@ workers are gone. ``import ray`` happens only inside :func:`run_batch_ray`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -33,8 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop_app.core.batch.plan import CANCELLED, FAILED, PENDING, BatchItem, PathInputs, as_path_list
-from desktop_app.core.batch.plan import output_folders, prepare_batch
+from desktop_app.core.batch.plan import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    BatchItem,
+    PathInputs,
+    as_path_list,
+    output_folders,
+    prepare_batch,
+)
 from desktop_app.core.batch.report import BatchControl, BatchReport
 from desktop_app.core.batch.worker import PhotoWorker
 from desktop_app.core.errors import ModelError, SeedStudioError
@@ -130,8 +139,10 @@ def _start_workers(ray: Any, options: RemoveOptions, settings: RaySettings, todo
     if not ready:
         for a in actors:
             ray.kill(a)
-        raise ModelError(f"no Ray worker started within {settings.ready_timeout_s:.0f} s (does the cluster have "
-                         f"{settings.cpus_per_worker} free CPU{'s' if settings.cpus_per_worker > 1 else ''}?)")  # fmt: skip
+        cpus = f"{settings.cpus_per_worker} free CPU{'s' if settings.cpus_per_worker > 1 else ''}"
+        raise ModelError(
+            f"no Ray worker started within {settings.ready_timeout_s:.0f} s (does the cluster have {cpus}?)"
+        )
     try:
         infos = ray.get(ready)
     except ray.exceptions.RayError as exc:
@@ -297,7 +308,5 @@ def _stop(ray: Any, actors: list) -> None:
         pings.append(a.info.remote())
     deadline = time.monotonic() + KILL_WAIT_S
     for ref in pings:
-        try:
+        with contextlib.suppress(Exception):  # dead (what we want) or timed out: stop waiting on it
             ray.get(ref, timeout=max(0.1, deadline - time.monotonic()))
-        except Exception:  # dead (what we want) or timed out: either way stop waiting on it
-            pass
