@@ -109,8 +109,10 @@ def connect(ray: Any, settings: RaySettings) -> bool:
     return True
 
 
-def _start_workers(ray: Any, options: RemoveOptions, settings: RaySettings, todo: int) -> tuple[list, list[dict]]:
-    """Create the actors and wait until their models are loaded; returns (actors, their info).
+def _start_workers(ray: Any, options: RemoveOptions, settings: RaySettings, todo: int) -> tuple[list, list[dict], Any]:
+    """Create the actors and wait until their models are loaded; returns (actors, their info,
+    the model's object ref). The caller must hold the ref for the whole run: a restarted actor
+    runs its constructor again with the same argument, and Ray frees an object nobody holds.
 
     Workers that do not come up within ``ready_timeout_s`` (no room for them in the cluster)
     are dropped if at least one did; a worker that fails to start (a missing provider, a bad
@@ -151,7 +153,7 @@ def _start_workers(ray: Any, options: RemoveOptions, settings: RaySettings, todo
         raise ModelError(f"a Ray worker could not start: {_cause(exc)}") from None
     for ref in late:
         ray.kill(pings[ref])
-    return [pings[ref] for ref in ready], infos
+    return [pings[ref] for ref in ready], infos, model_ref
 
 
 def _cause(exc: BaseException) -> str:
@@ -220,7 +222,7 @@ def run_batch_ray(
             joined = connect(ray, settings)
             engine["cluster_start_s"] = round(time.perf_counter() - t0, 3)
             t0 = time.perf_counter()
-            actors, infos = _start_workers(ray, options, settings, len(todo))
+            actors, infos, model_ref = _start_workers(ray, options, settings, len(todo))
             engine["workers_start_s"] = round(time.perf_counter() - t0, 3)
             engine["workers"] = infos
             engine["nodes"] = len({i["host"] for i in infos})
@@ -228,6 +230,7 @@ def run_batch_ray(
             if started is not None:
                 started(engine)
             engine["resubmitted"] = _schedule(ray, actors, todo, emit, control, settings)
+            del model_ref  # held until here: restarted workers load the model from it
     except BaseException:
         control.cancel()
         _stop(ray, actors)
