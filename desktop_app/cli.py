@@ -283,7 +283,7 @@ def _run_on_ray(
 
     try:
         return run_batch_ray(args.inputs, out_dir, options, settings, progress, control, explicit, started)
-    except (SeedStudioError, ConnectionError) as exc:
+    except SeedStudioError as exc:
         bar.close()
         _err(str(exc))
         return None

@@ -128,3 +128,16 @@ def test_gpu_and_worker_count(tmp_path: Path, seg_model: Path, fake: FakeRay) ->
     assert len(report.engine["workers"]) == 3 and report.ok
     with pytest.raises(ModelError, match="dml is not available"):
         run_batch_ray([tmp_path / "in"], tmp_path / "out3", options, RaySettings(providers=("DmlExecutionProvider",)))
+
+
+def test_a_ray_that_cannot_start_is_a_clear_error(tmp_path: Path, seg_model: Path, fake: FakeRay, monkeypatch) -> None:
+    save(tmp_path / "in" / "a.jpg")
+
+    def init(**kwargs) -> None:
+        raise Exception("The current node timed out during startup.")
+
+    monkeypatch.setattr(fake, "init", init)
+    with pytest.raises(ray_engine.RayStartError, match="cannot join the Ray cluster at head:6379: The current node"):
+        run_batch_ray([tmp_path / "in"], tmp_path / "out", RemoveOptions(model_path=seg_model),
+                      RaySettings(address="head:6379"))  # fmt: skip
+    assert not list((tmp_path / "out").rglob("*.png"))

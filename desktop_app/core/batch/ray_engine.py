@@ -60,6 +60,10 @@ class RayNotInstalled(SeedStudioError):
     """``--engine ray`` without the ``ray`` extra."""
 
 
+class RayStartError(SeedStudioError):
+    """Ray could not be started (local) or joined (``--ray-address``)."""
+
+
 @dataclass(frozen=True)
 class RaySettings:
     """Where and how wide to run. ``address`` None starts a private local Ray with this
@@ -101,11 +105,15 @@ def connect(ray: Any, settings: RaySettings) -> bool:
     if ray.is_initialized():
         return False
     common = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    if settings.address:
-        ray.init(address=settings.address, **common)
-    else:
-        # The object store only ever holds the model file and a few hundred bytes per photo.
-        ray.init(address="local", num_cpus=os.cpu_count() or 1, object_store_memory=200 * 1024**2, **common)
+    try:
+        if settings.address:
+            ray.init(address=settings.address, **common)
+        else:
+            # The object store only ever holds the model file and a few hundred bytes per photo.
+            ray.init(address="local", num_cpus=os.cpu_count() or 1, object_store_memory=200 * 1024**2, **common)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError or a bare Exception here
+        where = f"join the Ray cluster at {settings.address}" if settings.address else "start a local Ray"
+        raise RayStartError(f"cannot {where}: {_cause(exc)}") from exc
     return True
 
 
