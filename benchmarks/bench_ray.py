@@ -165,11 +165,12 @@ def planner_cost(work: Path, n: int = 20000) -> dict:
         if i < 50:
             folder.mkdir(parents=True)
         (folder / f"{i:06d}.jpg").touch()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     items = prepare_batch([src], work / "plan-out", RemoveOptions())
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, _cpu() - c0
     shutil.rmtree(src, ignore_errors=True)
-    return {"files": len(items), "seconds": secs, "us_per_file": 1e6 * secs / len(items)}
+    return {"files": len(items), "seconds": secs, "us_per_file": 1e6 * secs / len(items),
+            "cpu_us_per_file": 1e6 * cpu / len(items)}  # fmt: skip
 
 
 def fresh_processes(src: Path, work: Path, model: Path) -> dict:
@@ -255,7 +256,8 @@ def print_table(res: dict) -> None:
          f"{res['driver_ceiling']['driver_cpu_per_task_ms']:.2f} ms driver CPU per task"),
         ("bytes per photo through Ray", f"{res['driver_ceiling']['pickled_item_bytes']} B each way (task arg, result)"),
         ("model through the object store", f"{res['model_bytes_per_node'] / 1e6:.1f} MB once per node"),
-        ("planner", f"{res['planner']['us_per_file']:.0f} us per file ({res['planner']['files']} files)"),
+        ("planner", f"{res['planner']['us_per_file']:.0f} us per file, {res['planner']['cpu_us_per_file']:.0f} us CPU "
+                    f"({res['planner']['files']} files)"),
     ]  # fmt: skip
     for engine, d in res.get("fresh_processes", {}).items():
         rows.append((f"fresh `seed-studio remove --engine {engine}`", f"{d['seconds']:.2f} s (rc {d['rc']})"))
