@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Callable
@@ -164,14 +165,18 @@ def _start_workers(ray: Any, options: RemoveOptions, settings: RaySettings, todo
     return [pings[ref] for ref in ready], infos, model_ref
 
 
+_RAISED = re.compile(r"^\s*(?:[\w.]+\.)?(\w*(?:Error|Exception|Rejected|Unavailable|Died)): (.+)$")
+
+
 def _cause(exc: BaseException) -> str:
-    """The worker's own error message out of Ray's wrapping (which adds a traceback)."""
-    cause = getattr(exc, "cause", None) or getattr(exc, "creation_task_error", None)
-    while cause is not None and getattr(cause, "cause", None) is not None and cause is not cause.cause:
-        cause = cause.cause
-    if isinstance(cause, BaseException):
-        return str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__
-    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    """The worker's own error message out of Ray's wrapping (a traceback, the actor's repr):
+    the last ``SomeError: message`` line of it (our ModelError's sentence, for instance),
+    else its last line."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    for line in reversed(lines):
+        m = _RAISED.match(line)
+        if m and not m.group(1).startswith(("Ray", "Actor")):
+            return m.group(2)
     return lines[-1] if lines else type(exc).__name__
 
 
