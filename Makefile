@@ -9,8 +9,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch is pinned to the CPU wheel that lies on this machine's disk (see pyproject.toml).
-	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	# torch is pinned to the CPU wheel that lies on this machine's disk (see pyproject.toml); ray
+	# (the --engine ray batch) so that its tests run in CI too (tests marked ray skip without it).
+	$(BIN)/python -m pip install --quiet -e '.[train,dev,ray]'
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -23,6 +23,9 @@ rembg-style ``u2net*.onnx`` found under ``runs/``, else bench_remove's generated
 PYTHONPATH or ``--rembg-path DIR`` (e.g. a ``pip install --target DIR rembg``); without it the
 comparison is skipped with a clear line and our figures are still reported.
 Prints a table and one JSON line. Run: ``nice .venv/bin/python benchmarks/bench_batch.py``.
+
+``--engine ray`` measures instead the Ray engine against the in-process one on ``--photos``
+photos (default 200 then): cluster start-up, overhead, per-photo costs (see ``bench_ray``).
 """
 
 from __future__ import annotations
@@ -293,7 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-rembg", action="store_true")
     ap.add_argument("--no-cli", action="store_true", help="skip the CLI vs rembg comparison")
     ap.add_argument("--baseline", help="also time `remove` (default settings) from this checkout, interleaved")
+    ap.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: the Ray engine vs the in-process one instead (bench_ray.py)",
+    )
+    ap.add_argument("--workers", type=int, help="Ray workers for --engine ray (default: one per CPU)")
+    ap.add_argument("--no-fresh", action="store_true", help="--engine ray: skip the fresh-process CLI timings")
     args = ap.parse_args(argv)
+    if args.engine == "ray":
+        return ray_main(args, argv)
     work = Path(tempfile.mkdtemp(prefix="bench_batch_"))
     try:
         model, note = pick_model(args.model, work)
@@ -342,6 +355,28 @@ def main(argv: list[str] | None = None) -> int:
             for label, value in rows:
                 print(f"  {label:42s} {value}")
         print(json.dumps(result))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def ray_main(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--engine ray``: the real embedded model (or ``--model``) on ``--photos`` photos (200
+    unless given), both engines in this one run, interleaved."""
+    import bench_ray
+
+    from desktop_app.core.models import default_model_path
+
+    photos = args.photos if "--photos" in (argv if argv is not None else sys.argv) else 200
+    work = Path(tempfile.mkdtemp(prefix="bench_ray_"))
+    try:
+        model = Path(args.model).resolve() if args.model else default_model_path()
+        note = link_photos(work / "photos", photos)
+        print(f"model: {model.name}; {photos} photos: {note}; cpus: {os.cpu_count()}; "
+              f"best of {args.repeats} interleaved rounds")  # fmt: skip
+        result = bench_ray.run(model, work / "photos", work, args.repeats, args.workers, not args.no_fresh)
+        bench_ray.print_table(result)
+        print(json.dumps({"bench": "bench_batch --engine ray", "model": str(model), "photos": photos, **result}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

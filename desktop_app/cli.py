@@ -10,9 +10,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-from desktop_app.cli_support import BarProgress, background, fraction, output_problem, positive, silence_stdout, size
-from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, run_batch
+from desktop_app.cli_support import (
+    BarProgress,
+    background,
+    count,
+    engine_problem,
+    fraction,
+    output_problem,
+    positive,
+    silence_stdout,
+    size,
+)
+from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, BatchReport, run_batch
 from desktop_app.core.errors import ImageLoadError, ModelError, SeedStudioError
 from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, read_capped
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
@@ -22,6 +33,7 @@ from desktop_app.core.models import (
     embedded_models,
     find_model,
     inspect_model,
+    load_spec,
     models_dir,
     user_models,
     user_models_dir,
@@ -31,6 +43,7 @@ from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import check_background, remove_background
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
+from desktop_app.core.session import check_providers, parse_providers
 
 SUBCOMMANDS = ("remove", "models", "info")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -75,6 +88,23 @@ def build_parser() -> argparse.ArgumentParser:
                     help="refuse larger files, e.g. 500M or 2G (default 1G)")  # fmt: skip
     rm.add_argument("--json-report", metavar="PATH", help="write a per-file JSON report")
     rm.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    rm.add_argument(
+        "--providers",
+        metavar="LIST",
+        help="onnxruntime execution providers: cpu, cuda, coreml, dml or a comma list (default: best here)",
+    )
+    rm.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray workers, one model each (the 'ray' extra)",
+    )
+    rm.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="join this Ray cluster (auto, HOST:6379, ray://HOST:10001); default: a local Ray here",
+    )
+    rm.add_argument("--workers", type=count, metavar="N", help="Ray workers (default: one per CPU of the cluster)")
     sub.add_parser("models", help="list embedded and user models with their detected conventions")
     info = sub.add_parser("info", help="print a model's spec and metadata")
     info.add_argument("model", metavar="MODEL", help="model file or name")
@@ -109,6 +139,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if not stdin_mode and not args.output:
         _err("-o/--output is required (except when reading '-' from stdin)")
         return EXIT_USAGE
+    if problem := engine_problem(args, stdin_mode):
+        _err(problem)
+        return EXIT_USAGE
     explicit = None
     out_dir = Path(args.output).expanduser() if args.output else None
     fmt = args.format
@@ -126,7 +159,13 @@ def cmd_remove(args: argparse.Namespace) -> int:
     try:
         model = _resolve_model(args.model)
         options = _options(args, model, fmt or "png")
-        segmenter = Segmenter(model, spec_override=args.convention)
+        providers = parse_providers(args.providers) if args.providers else None
+        segmenter: Segmenter | None = None
+        if args.engine == "ray":  # the workers load the model and check providers where they run
+            load_spec(model, args.convention)
+        else:
+            segmenter = Segmenter(model, spec_override=args.convention,
+                                  providers=check_providers(providers) if providers else None)  # fmt: skip
         if options.second_pass:
             default_clicker()  # no click model is a usage error, reported before any work
     except (ModelError, ValueError) as exc:
@@ -142,9 +181,10 @@ def cmd_remove(args: argparse.Namespace) -> int:
         _err(problem)
         return EXIT_USAGE
     if stdin_mode:
+        assert segmenter is not None
         return _remove_stdin(args, options, segmenter)
     assert out_dir is not None
-    return _remove_batch(args, options, segmenter, out_dir, explicit)
+    return _remove_batch(args, options, segmenter, providers, out_dir, explicit)
 
 
 def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: Segmenter) -> int:
@@ -178,7 +218,8 @@ def _remove_stdin(args: argparse.Namespace, options: RemoveOptions, segmenter: S
 def _remove_batch(
     args: argparse.Namespace,
     options: RemoveOptions,
-    segmenter: Segmenter,
+    segmenter: Segmenter | None,
+    providers: list[str] | None,
     out_dir: Path,
     explicit: Path | None,
 ) -> int:
@@ -189,7 +230,14 @@ def _remove_batch(
     progress = BarProgress(bar)
     control = BatchControl()
     try:
-        report = run_batch(args.inputs, out_dir, options, segmenter, progress, control, explicit)
+        if segmenter is None:
+            report = _run_on_ray(args, options, providers, out_dir, explicit, progress, control, bar)
+            if report is None:
+                return EXIT_USAGE
+            described = f"{report.model} on {len(report.engine.get('workers', []))} Ray workers, {report.provider}"
+        else:
+            report = run_batch(args.inputs, out_dir, options, segmenter, progress, control, explicit)
+            described = segmenter.describe()
     except KeyboardInterrupt:
         bar.close()
         _err("interrupted; finished outputs are complete, no partial files were left")
@@ -206,7 +254,7 @@ def _remove_batch(
     if not report.items:
         looked = ", ".join(sorted(IMAGE_EXTENSIONS))
         _err(f"no photos found in {', '.join(args.inputs)} (looked for {looked}, and for images by content)")
-    print(f"{report.summary()} -> {out_dir}  [model {segmenter.describe()}]", file=sys.stderr)
+    print(f"{report.summary()} -> {out_dir}  [model {described}]", file=sys.stderr)
     if args.json_report:
         try:
             write_bytes_atomic(Path(args.json_report).expanduser(), report.to_json().encode("utf-8"))
@@ -214,6 +262,31 @@ def _remove_batch(
             _err(f"cannot write the report {args.json_report}: {os_error_text(exc)}")
             return EXIT_FAILED
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _run_on_ray(
+    args: argparse.Namespace, options: RemoveOptions, providers: list[str] | None, out_dir: Path,
+    explicit: Path | None, progress: BarProgress, control: BatchControl, bar: Any,
+) -> BatchReport | None:  # fmt: skip
+    """The batch on Ray (imported only here, so other commands start fast); None after printing
+    why it could not start (no ray installed, a provider missing on the workers, no cluster)."""
+    from desktop_app.core.batch.ray_engine import RaySettings, run_batch_ray
+
+    settings = RaySettings(address=args.ray_address, workers=args.workers,
+                           providers=tuple(providers) if providers else None)  # fmt: skip
+
+    def started(info: dict) -> None:
+        workers = info["workers"]
+        times = f"cluster {info['cluster_start_s']:.1f} s, workers {info['workers_start_s']:.1f} s"
+        where = f"{len(workers)} workers on {info['nodes']} node(s), {workers[0]['provider']}"
+        bar.write(f"ray: {where}; {times}", file=sys.stderr)
+
+    try:
+        return run_batch_ray(args.inputs, out_dir, options, settings, progress, control, explicit, started)
+    except SeedStudioError as exc:
+        bar.close()
+        _err(str(exc))
+        return None
 
 
 def _model_rows() -> list[tuple[str, Path]]:

@@ -31,6 +31,28 @@ def positive(text: str) -> float:
     return v
 
 
+def count(text: str) -> int:
+    """A positive whole number (``--workers``)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return v
+
+
+def engine_problem(args: argparse.Namespace, stdin_mode: bool) -> str:
+    """Why the engine flags do not fit together, or "": Ray flags need ``--engine ray``, and
+    the Ray engine works on files (its workers read them from a shared file system)."""
+    if args.engine != "ray":
+        used = [flag for flag, value in (("--ray-address", args.ray_address), ("--workers", args.workers)) if value]
+        return f"{' and '.join(used)} need{'s' if len(used) == 1 else ''} --engine ray" if used else ""
+    if stdin_mode:
+        return "--engine ray works on files and folders, not on stdin ('-')"
+    return ""
+
+
 def size(text: str) -> int:
     try:
         return parse_size(text)

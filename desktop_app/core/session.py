@@ -23,6 +23,13 @@ PREFERRED_PROVIDERS = (
     "CoreMLExecutionProvider",
     "CPUExecutionProvider",
 )
+# ``--providers`` names -> onnxruntime's. What the user types is short; what ORT wants is not.
+PROVIDER_NAMES = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+    "dml": "DmlExecutionProvider",
+}
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple, ort.InferenceSession] = OrderedDict()
 _lock = threading.Lock()
@@ -57,6 +64,38 @@ def available_providers(preferred: tuple[str, ...] = PREFERRED_PROVIDERS) -> lis
     have = set(ort.get_available_providers())
     chosen = [p for p in preferred if p in have and p != "CPUExecutionProvider"]
     return [*chosen, "CPUExecutionProvider"]
+
+
+def parse_providers(text: str) -> list[str]:
+    """``"cuda,cpu"`` -> onnxruntime provider names, in the order given; ValueError for a name
+    we do not know (checked before any model loads, so a typo never runs a batch on the CPU)."""
+    names = [t.strip().lower() for t in text.split(",") if t.strip()]
+    if not names:
+        raise ValueError("no execution provider named (use cpu, cuda, coreml, dml or a comma list)")
+    unknown = [n for n in names if n not in PROVIDER_NAMES]
+    if unknown:
+        raise ValueError(f"unknown execution provider {', '.join(unknown)} (use {', '.join(PROVIDER_NAMES)})")
+    return list(dict.fromkeys(PROVIDER_NAMES[n] for n in names))
+
+
+def check_providers(providers: list[str]) -> list[str]:
+    """``providers`` if this onnxruntime build has them all (CPU appended as the fallback ORT
+    uses for operators an accelerator lacks); ModelError naming what is missing otherwise.
+
+    Checked on the machine that runs the model: on a cluster, a GPU worker's onnxruntime may
+    offer CUDA while the driver's does not.
+    """
+    have = ort.get_available_providers()
+    missing = [p for p in providers if p not in have]
+    if missing:
+        short = {v: k for k, v in PROVIDER_NAMES.items()}
+        offered = ", ".join(short.get(p, p) for p in have)
+        raise ModelError(
+            f"execution provider {', '.join(short.get(p, p) for p in missing)} is not available in this "
+            f"onnxruntime build (onnxruntime {ort.__version__} offers: {offered}); for cuda install "
+            "onnxruntime-gpu, for dml onnxruntime-directml, coreml needs macOS"
+        )
+    return providers if "CPUExecutionProvider" in providers else [*providers, "CPUExecutionProvider"]
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:

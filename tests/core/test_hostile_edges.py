@@ -19,7 +19,7 @@ from helpers.tiny_models import make_seg_model
 from PIL import Image
 
 from desktop_app.cli import main as cli_main
-from desktop_app.core.batch import engine
+from desktop_app.core.batch import photo as batch_photo  # where both engines decode
 from desktop_app.core.batch.engine import run_batch
 from desktop_app.core.errors import ImageLoadError
 from desktop_app.core.imageio import load_image
@@ -148,8 +148,8 @@ def test_bg_that_is_not_an_image_is_refused_before_the_batch(
         save(src / f"p{i}.jpg", seed=i)
     (tmp_path / "bg.txt").write_text("not an image")
     decoded: list[object] = []
-    real = engine.load_image
-    monkeypatch.setattr(engine, "load_image", lambda *a, **k: decoded.append(a[0]) or real(*a, **k))
+    real = batch_photo.load_image
+    monkeypatch.setattr(batch_photo, "load_image", lambda *a, **k: decoded.append(a[0]) or real(*a, **k))
     rc = cli_main(["remove", str(src), "-o", str(tmp_path / "out"), "--model", str(seg_model), "--bg",
                    str(tmp_path / "bg.txt")])  # fmt: skip
     err = capsys.readouterr().err

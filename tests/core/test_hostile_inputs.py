@@ -264,6 +264,7 @@ def test_cancel_returns_even_while_a_read_hangs(
     """What one Ctrl-C on a hung read (a dead network share; a FIFO before the fix) must do: end
     the batch, with the photos it did not get to reported as cancelled, instead of waiting forever."""
     from desktop_app.core.batch import engine
+    from desktop_app.core.batch import photo as batch_photo  # where both engines decode
 
     src = tmp_path / "in"
     for i in range(3):
@@ -275,7 +276,7 @@ def test_cancel_returns_even_while_a_read_hangs(
         release.wait()  # blocks until the test ends
         raise OSError("never mind")
 
-    monkeypatch.setattr(engine, "load_image", hanging_read)
+    monkeypatch.setattr(batch_photo, "load_image", hanging_read)
     monkeypatch.setattr(engine, "READER_GRACE_S", 0.2)
     control = engine.BatchControl()
     threading.Thread(target=lambda: reading.wait() and control.cancel(), daemon=True).start()

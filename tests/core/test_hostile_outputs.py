@@ -18,7 +18,7 @@ from helpers.tiny_models import make_seg_model
 from PIL import Image
 
 from desktop_app.cli import main as cli_main
-from desktop_app.core.batch import engine
+from desktop_app.core.batch import photo as batch_photo  # where both engines decode
 from desktop_app.core.batch.engine import run_batch
 from desktop_app.core.imageio import TEMP_SUFFIX, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
@@ -36,13 +36,13 @@ def segmenter(tmp_path_factory: pytest.TempPathFactory) -> Segmenter:
 def decodes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every photo the batch engine decodes (the real decoder, counted)."""
     seen: list[Path] = []
-    real = engine.load_image
+    real = batch_photo.load_image
 
     def counting(source, *args, **kwargs):
         seen.append(Path(source))
         return real(source, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "load_image", counting)
+    monkeypatch.setattr(batch_photo, "load_image", counting)
     return seen
 
 

@@ -22,7 +22,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from desktop_app.core.batch.manifest import inside, real, record_outputs
+from desktop_app.core.batch.photo import (
+    INFER_CONTEXT,
+    READ_CONTEXT,
+    WRITE_CONTEXT,
+    failure_reason,
+    infer_photo,
+    read_photo,
+    write_photo,
+)
 from desktop_app.core.batch.plan import (  # re-exported: part of this module's API
     CANCELLED,
     DONE,
@@ -35,14 +43,12 @@ from desktop_app.core.batch.plan import (  # re-exported: part of this module's 
     as_path_list,
     collect_inputs,
     plan_outputs,
+    prepare_batch,
     scan_inputs,
 )
 from desktop_app.core.batch.report import BatchControl, BatchReport
-from desktop_app.core.errors import SeedStudioError
-from desktop_app.core.files import os_error_text, probe_writable, remove_stale_temps
-from desktop_app.core.imageio import encode_image, load_image, write_bytes_atomic
 from desktop_app.core.options import RemoveOptions
-from desktop_app.core.pipeline import check_background, model_input, predict_alpha, render
+from desktop_app.core.pipeline import check_background
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
 
@@ -51,28 +57,6 @@ __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", 
 
 _END = object()
 READER_GRACE_S = 2.0  # after a cancel, how long to wait for a decode in progress before leaving it
-
-
-def _check_output_folders(items: list[BatchItem]) -> None:
-    """Create and probe every output folder now; the photos of one that cannot be written fail
-    here, before a single one of them is decoded or inferred."""
-    problems: dict[Path, str | None] = {}
-    for it in items:
-        if it.status != PENDING or it.output is None:
-            continue
-        folder = it.output.parent
-        if folder not in problems:
-            problems[folder] = probe_writable(folder)
-        if problems[folder]:
-            it.status, it.reason = FAILED, f"cannot write to the output folder {folder}: {problems[folder]}"
-
-
-def _record_if_overlapping(roots: list[Path], out_dir: Path, items: list[BatchItem]) -> None:
-    """When an input lies in the output tree (``-o`` = the input folder), list our outputs in the
-    manifest first, so no later walk takes them for photos (see ``manifest``)."""
-    out_real = real(out_dir)
-    if any(inside(real(r if os.path.isdir(r) else r.parent), out_real) for r in roots):
-        record_outputs(out_dir, [it.output for it in items if it.status == PENDING and it.output is not None])
 
 
 def run_batch(
@@ -106,10 +90,7 @@ def run_batch(
         segmenter = Segmenter(options.model_path, spec_override=options.convention)
     clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
     check_background(options)  # a --bg that is not an image fails now, not once per photo
-    entries = scan_inputs(roots, exclude=out_dir)
-    items = plan_outputs(entries, out_dir, options, Path(explicit_output) if explicit_output else None)
-    _record_if_overlapping(roots, out_dir, items)
-    _check_output_folders(items)
+    items = prepare_batch(roots, out_dir, options, Path(explicit_output) if explicit_output else None)
     report = BatchReport(
         items=items, output_dir=out_dir, model=segmenter.spec.name, provider=segmenter.provider,
         options=options.to_dict(),
@@ -129,8 +110,6 @@ def run_batch(
             if progress is not None:
                 progress(finished, total, it)
 
-    for d in {it.output.parent for it in items if it.output is not None and it.status == PENDING}:
-        remove_stale_temps(d)
     for it in items:
         if it.status != PENDING:
             finished_q.put(it)
@@ -145,7 +124,7 @@ def run_batch(
                 break
             t0 = time.perf_counter()
             try:
-                loaded = load_image(it.source, max_pixels=options.max_pixels, max_bytes=options.max_file_bytes)
+                loaded = read_photo(it, options)
                 item = (it, loaded, None, time.perf_counter() - t0)
             except Exception as exc:  # SeedStudioError or a decoder bug: record, go on
                 item = (it, None, exc, time.perf_counter() - t0)
@@ -164,14 +143,11 @@ def run_batch(
             else:
                 t0 = time.perf_counter()
                 try:
-                    result = render(loaded.rgb, alpha, options, source_alpha=loaded.alpha)
-                    data = encode_image(result.image, options.format, quality=options.quality,
-                                        background=options.jpg_background)  # fmt: skip
-                    write_bytes_atomic(it.output, data)
+                    warnings = write_photo(it, loaded, alpha, options)
                     it.status = DONE
-                    it.warnings.extend(result.warnings)
+                    it.warnings.extend(warnings)
                 except Exception as exc:
-                    it.status, it.reason = FAILED, _reason(exc, "cannot write the output", it.source)
+                    it.status, it.reason = FAILED, failure_reason(exc, WRITE_CONTEXT, it.source)
                 it.seconds += time.perf_counter() - t0
             finished_q.put(it)
 
@@ -190,15 +166,15 @@ def run_batch(
                 it.status, it.reason = CANCELLED, "batch cancelled"
                 finished_q.put(it)
             elif exc is not None:
-                it.status, it.reason = FAILED, _reason(exc, "cannot read the image", it.source)
+                it.status, it.reason = FAILED, failure_reason(exc, READ_CONTEXT, it.source)
                 finished_q.put(it)
             else:
                 it.warnings.extend(loaded.warnings)
                 t0 = time.perf_counter()
                 try:
-                    alpha = predict_alpha(segmenter, model_input(loaded), options, clicker)
+                    alpha = infer_photo(segmenter, loaded, options, clicker)
                 except Exception as exc2:
-                    it.status, it.reason = FAILED, _reason(exc2, "inference failed", it.source)
+                    it.status, it.reason = FAILED, failure_reason(exc2, INFER_CONTEXT, it.source)
                     it.seconds += time.perf_counter() - t0
                     finished_q.put(it)
                 else:
@@ -288,15 +264,3 @@ def _drain(q: queue.Queue) -> None:
             q.get_nowait()
         except queue.Empty:
             return
-
-
-def _reason(exc: BaseException, context: str, source: Path | None = None) -> str:
-    """The sentence for a report: the path is in the item's ``source`` already, so a message
-    that starts with it is not repeated ("failed: X: X: reason" was the result)."""
-    if isinstance(exc, SeedStudioError):
-        text = str(exc)
-        prefix = f"{source}: " if source is not None else ""
-        return text[len(prefix) :] if prefix and text.startswith(prefix) else text
-    if isinstance(exc, OSError):
-        return f"{context}: {os_error_text(exc)}"
-    return f"{context}: {type(exc).__name__}: {exc}"

@@ -1,7 +1,9 @@
 """Planning a batch: which files are inputs, and where each output goes.
 
-Separate from the runner (:mod:`desktop_app.core.batch.engine`) so the GUI can show the plan (how
-many photos, what will be skipped, name collisions) before anything runs.
+Separate from the runners (:mod:`desktop_app.core.batch.engine` in process,
+:mod:`desktop_app.core.batch.ray_engine` on a cluster) so the GUI can show the plan (how many
+photos, what will be skipped, name collisions) before anything runs, and so both runners decide
+outputs and skips identically: they only differ in who does the per-photo work.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from desktop_app.core.batch.manifest import MANIFEST_NAME, REPORT_NAME, listed_outputs, real
+from desktop_app.core.batch.manifest import MANIFEST_NAME, REPORT_NAME, inside, listed_outputs, real, record_outputs
 from desktop_app.core.errors import InputRejected
-from desktop_app.core.files import name_max, os_error_text, stat_input
+from desktop_app.core.files import name_max, os_error_text, probe_writable, remove_stale_temps, stat_input
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, UNSUPPORTED_EXTENSIONS, looks_like_image
 from desktop_app.core.options import RemoveOptions
 
@@ -247,4 +249,45 @@ def plan_outputs(
             )
         elif os.path.exists(item.output) and not options.overwrite:
             item.status, item.reason = SKIPPED, "output exists (use overwrite to redo it)"
+    return items
+
+
+def _check_output_folders(items: list[BatchItem]) -> None:
+    """Create and probe every output folder now; the photos of one that cannot be written fail
+    here, before a single one of them is decoded or inferred."""
+    problems: dict[Path, str | None] = {}
+    for it in items:
+        if it.status != PENDING or it.output is None:
+            continue
+        folder = it.output.parent
+        if folder not in problems:
+            problems[folder] = probe_writable(folder)
+        if problems[folder]:
+            it.status, it.reason = FAILED, f"cannot write to the output folder {folder}: {problems[folder]}"
+
+
+def _record_if_overlapping(roots: list[Path], out_dir: Path, items: list[BatchItem]) -> None:
+    """When an input lies in the output tree (``-o`` = the input folder), list our outputs in the
+    manifest first, so no later walk takes them for photos (see ``manifest``)."""
+    out_real = real(out_dir)
+    if any(inside(real(r if os.path.isdir(r) else r.parent), out_real) for r in roots):
+        record_outputs(out_dir, [it.output for it in items if it.status == PENDING and it.output is not None])
+
+
+def output_folders(items: Iterable[BatchItem]) -> set[Path]:
+    """The folders the pending items will write into (where stray temp files may lie)."""
+    return {it.output.parent for it in items if it.output is not None and it.status == PENDING}
+
+
+def prepare_batch(
+    roots: list[Path], out_dir: Path, options: RemoveOptions, explicit_output: Path | None = None
+) -> list[BatchItem]:
+    """Everything a run decides before the first photo is decoded, for either engine: walk the
+    inputs, choose outputs and skips, record our outputs when the trees overlap, probe every
+    output folder, and delete temp files a killed earlier run left there."""
+    items = plan_outputs(scan_inputs(roots, exclude=out_dir), out_dir, options, explicit_output)
+    _record_if_overlapping(roots, out_dir, items)
+    _check_output_folders(items)
+    for folder in output_folders(items):
+        remove_stale_temps(folder)
     return items

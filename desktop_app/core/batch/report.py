@@ -25,6 +25,7 @@ class BatchReport:
     options: dict = field(default_factory=dict)
     elapsed: float = 0.0
     cancelled: bool = False
+    engine: dict = field(default_factory=dict)  # how a distributed run ran (workers, start-up); empty in process
 
     def count(self, status: str) -> int:
         return sum(1 for it in self.items if it.status == status)
@@ -57,6 +58,7 @@ class BatchReport:
             "counts": {s: self.count(s) for s in (DONE, SKIPPED, FAILED, CANCELLED)},
             "options": self.options,
             "items": [it.to_dict() for it in self.items],
+            **({"engine": self.engine} if self.engine else {}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
