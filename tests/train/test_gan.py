@@ -18,8 +18,8 @@ from training.gen.adversarial import GANTask
 from training.gen.diffaug import diff_augment, translation
 from training.gen.sefa import sefa_directions, sefa_for_prior
 from training.models.gan import GAN, PRESETS, warm_start_from_vae
-from training.models.vae import VAE
 from training.models.vae import PRESETS as VAE_PRESETS
+from training.models.vae import VAE
 from training.trainer import TrainConfig, Trainer, load_checkpoint
 
 from .test_gen import gen_main, make_rgba_folder

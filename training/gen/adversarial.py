@@ -33,7 +33,8 @@ from .figures import save_png, tile
 from .train import TimeBudget, to_tensor, to_uint8
 
 PREVIEW_SAMPLES = 64
-BETAS = (0.0, 0.99)  # no first-moment momentum: the usual choice for GANs since StyleGAN
+BETAS = (0.5, 0.99)  # DCGAN's beta1 = 0.5: some momentum smooths batch-16 gradients (StyleGAN's 0
+# relies on equalised learning rates, which these plainly parametrised layers do not have)
 
 
 def step_generator(seed: int, step: int) -> torch.Generator:

@@ -86,6 +86,23 @@ class Discriminator(nn.Module):
         cells = cfg.size // 2 ** len(cfg.d_widths)
         head = nn.Linear(cin * cells * cells, 1)
         self.head = spectral_norm(head) if cfg.spectral_norm else head
+        if not cfg.spectral_norm:
+            self._he_init()
+
+    def _he_init(self) -> None:
+        """He initialisation for LeakyReLU(0.2), zero biases, a unit-gain head.
+
+        Why: PyTorch's default init shrinks activations by ~0.57 per layer, so the untrained
+        critic's logits were ~0.005 and its input gradients (the generator's only signal) tiny;
+        the generator then drifted on noise for 1,000 steps while the critic barely moved. With
+        activations kept at unit scale the critic separates real from fake within tens of steps.
+        """
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, a=0.2, nonlinearity="leaky_relu")
+                nn.init.zeros_(m.bias)
+        nn.init.kaiming_normal_(self.head.weight, a=1.0, nonlinearity="leaky_relu")  # gain 1: linear
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x * 2.0 - 1.0).flatten(1)).squeeze(1)
