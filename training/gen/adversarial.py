@@ -61,7 +61,7 @@ class GANTask:
         r1_every: int = 8,
     ):
         self.val, self.latent, self.seed, self.policy = val_images, latent, seed, tuple(policy)
-        self.r1_gamma, self.r1_every = r1_gamma, r1_every
+        self.r1_gamma, self.r1_every, self.last_r1 = r1_gamma, r1_every, 0.0
         pick = np.random.default_rng(seed).choice(len(train_images), min(len(val_images), len(train_images)), False)
         self.train_probe = train_images[np.sort(pick)]
         self.budget: TimeBudget | None = None
@@ -89,10 +89,11 @@ class GANTask:
         d_real = d(real_aug)
         d_fake = d(diff_augment(fake.detach(), gen, self.policy))
         d_loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        r1 = torch.zeros(())
+        r1 = torch.tensor(self.last_r1)
         if lazy_r1:  # R1 on the augmented reals the critic saw, scaled by the interval (lazy)
             (grad,) = torch.autograd.grad(d_real.sum(), real_aug, create_graph=True)
             r1 = grad.pow(2).sum(dim=(1, 2, 3)).mean()
+            self.last_r1 = float(r1.detach())  # logged on the next steps too: logs fall on other steps
             (d_loss + 0.5 * self.r1_gamma * self.r1_every * r1).backward()
         else:
             d_loss.backward()

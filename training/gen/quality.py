@@ -48,13 +48,15 @@ def _cached_features(extractor: FeatureExtractor, images: np.ndarray, tag: str) 
     return feats
 
 
-def quality_table(models: list[str], data: str, size: int = 64, seed: int = 0, temperature: float = 1.0) -> dict:
+def quality_table(
+    models: list[str], data: str, size: int = 64, seed: int = 0, temperature: float = 1.0, feature_size: int = 128
+) -> dict:
     """The rows of the comparison (see module docstring) and the settings that produced them."""
     t0 = time.time()
     images, _ = load_emoji(data, size)
     a_idx, b_idx = halves(len(images), seed)
-    extractor = FeatureExtractor()
-    real = _cached_features(extractor, images, "real")
+    extractor = FeatureExtractor(size=feature_size)
+    real = _cached_features(extractor, images, f"real{feature_size}")
     feats_a, feats_b = real[a_idx], real[b_idx]
     n = len(b_idx)
     rows = [{"model": "real half A (floor)", "n": len(a_idx), **distances(feats_a, feats_b)}]
@@ -63,7 +65,7 @@ def quality_table(models: list[str], data: str, size: int = 64, seed: int = 0, t
         rows.append({"model": prior, "n": n, **distances(extractor(samples), feats_b)})
     return {
         "reference": f"real half B, {n} images of {Path(data).name} at {size}px",
-        "features": FEATURE_NOTE,
+        "features": FEATURE_NOTE.replace("224", str(feature_size)),
         "rows": rows,
         "seconds": round(time.time() - t0, 1),
     }
@@ -75,11 +77,12 @@ def add_quality_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0, help="split of the halves and first sample seed")
     p.add_argument("--temperature", type=float, default=1.0, help="temperature / truncation of every prior")
+    p.add_argument("--feature-size", type=int, default=128, help="images are upsampled to this for the features")
     p.add_argument("--json", help="also write the table as JSON here")
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
-    report = quality_table(args.model, args.data, args.size, args.seed, args.temperature)
+    report = quality_table(args.model, args.data, args.size, args.seed, args.temperature, args.feature_size)
     print(f"reference: {report['reference']}")
     print(f"features:  {report['features']}")
     print(f"{'model':<58} {'n':>5} {'KID x1e3':>14} {'FD':>9}")
