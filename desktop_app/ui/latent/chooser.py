@@ -78,7 +78,7 @@ def describe(info: GeneratorInfo, metrics: str) -> str:
         source = "PCA directions of the data"
     size = f"{info.image_size[1]}x{info.image_size[0]}" if info.image_size else "?"
     version = info.version and "v" + info.version
-    prior = "; prior N(0, I), T = truncation" if info.kind == "gan" else ""
+    prior = "; prior N(0, I), ψ = truncation" if info.kind == "gan" else ""
     text = f"<b>{info.name}</b> {version} — {info.kind_label}, latent {info.latent_size}, {size} px, "
     return text + f"{info.space.count} {source}{prior}" + (f"; validation {metrics}" if metrics else "")
 
