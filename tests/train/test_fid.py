@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.fid import FeatureExtractor, distances, frechet_distance, halves, kid
+from training.fid import FeatureExtractor, frechet_distance, halves, kid
 
 from .test_gen import make_rgba_folder
 
@@ -45,7 +45,8 @@ def test_pretrained_features_tell_images_from_noise(tmp_path) -> None:
     f_img, f_noise = features(images), features(noise)
     assert f_img.shape == (40, 1280) and np.isfinite(f_img).all()
     first, second = f_img[:20], f_img[20:]
-    same = distances(first, second, subset_size=20)
-    against_noise = distances(f_noise[:20], second, subset_size=20)
-    assert against_noise["kid_x1000"] > 10 * max(abs(same["kid_x1000"]), 1.0)
-    assert against_noise["fd"] > 3 * same["fd"]
+    # KID only: the FID-style distance needs a 1280 x 1280 eigendecomposition, which took over
+    # 10 minutes on the loaded CI machine; it is checked on small features above
+    same, _ = kid(first, second, subsets=10, subset_size=20)
+    against_noise, _ = kid(f_noise[:20], second, subsets=10, subset_size=20)
+    assert against_noise > 10 * max(abs(same), 1e-3)
