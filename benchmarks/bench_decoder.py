@@ -1,10 +1,12 @@
-"""Decoder latency of a latent-slider generator: is a slider frame under 16 ms?
+"""Frame time of latent-slider generators (VAE decoder, GAN generator): is a frame under 16 ms?
 
 Measures what a slider drag costs on the render worker: ``Generator.decode`` (onnxruntime run
 + conversion to uint8) for one latent at a time, with 1 thread and with every physical core,
 and the raw session run alone. Prints a table and one JSON line (for CI logs / comparisons).
 
-    python benchmarks/bench_decoder.py [--model assets/models/emoji-vae-decoder.onnx] [--frames 300]
+    python benchmarks/bench_decoder.py [--model emoji-vae --model emoji-gan ...] [--frames 300]
+
+``--model`` repeats (a path or an embedded NAME); the default is every embedded generator.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from desktop_app.core.latent.catalog import list_generators
 from desktop_app.core.latent.generator import Generator, default_generator_path, find_generator
 from desktop_app.core.session import clear_cache, physical_cores
 
@@ -61,36 +64,33 @@ def measure(path: Path, threads: int, frames: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default=str(default_generator_path()))
+    p.add_argument("--model", action="append", help="generator path or NAME (repeat); default: all embedded")
     p.add_argument("--frames", type=int, default=300)
     args = p.parse_args(argv)
-    path = find_generator(args.model)
-    gen = Generator(path)
-    rows = [measure(path, t, args.frames) for t in sorted({1, physical_cores()})]
-    h, w = gen.info.image_size or (0, 0)
-    print(
-        f"decoder {path.name}: latent {gen.info.latent_size}, {w}x{h} px, "
-        f"{path.stat().st_size / 1e6:.2f} MB, load average {os.getloadavg()[0]:.1f}"
-    )
-    print(f"{'threads':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'run p50':>8s} {'fps':>6s} {'<=16ms':>7s}")
-    for r in rows:
+    paths = [find_generator(m) for m in args.model] if args.model else [e.path for e in list_generators()]
+    if not paths:
+        paths = [default_generator_path()]
+    report = []
+    for path in paths:
+        gen = Generator(path)
+        rows = [measure(path, t, args.frames) for t in sorted({1, physical_cores()})]
+        h, w = gen.info.image_size or (0, 0)
         print(
-            f"{r['threads']:7d} {r['frame_ms_p50']:8.2f} {r['frame_ms_p95']:8.2f} {r['frame_ms_max']:8.2f} "
-            f"{r['run_ms_p50']:8.2f} {r['fps_p50']:6.0f} {100 * r['under_budget']:6.1f}%"
+            f"{gen.info.kind_label} {path.name}: latent {gen.info.latent_size}, {w}x{h} px, "
+            f"{path.stat().st_size / 1e6:.2f} MB, load average {os.getloadavg()[0]:.1f}"
         )
-    print(
-        json.dumps(
-            {
-                "bench": "decoder",
-                "model": path.name,
-                "latent": gen.info.latent_size,
-                "image": [h, w],
-                "budget_ms": BUDGET_MS,
-                "load_avg": os.getloadavg()[0],
-                "rows": rows,
-            }
+        print(
+            f"{'threads':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'run p50':>8s} {'fps':>6s} {'<=16ms':>7s}"
         )
-    )
+        for r in rows:
+            print(
+                f"{r['threads']:7d} {r['frame_ms_p50']:8.2f} {r['frame_ms_p95']:8.2f} {r['frame_ms_max']:8.2f} "
+                f"{r['run_ms_p50']:8.2f} {r['fps_p50']:6.0f} {100 * r['under_budget']:6.1f}%"
+            )
+        report.append(
+            {"model": path.name, "kind": gen.info.kind, "latent": gen.info.latent_size, "image": [h, w], "rows": rows}
+        )
+    print(json.dumps({"bench": "decoder", "budget_ms": BUDGET_MS, "load_avg": os.getloadavg()[0], "models": report}))
     return 0
 
 

@@ -238,6 +238,9 @@ class Trainer:
         cfg = self.cfg
         self.out.mkdir(parents=True, exist_ok=True)
         last_ckpt = time.time()
+        # optional: ``train_step(model, batch, optimizer, step) -> (loss, logs, grad_norm)`` for tasks
+        # whose step is more than one backward pass (a GAN updates its critic, then its generator)
+        step_fn = getattr(self.task, "train_step", None)
         while self.step < self.total_steps and not (cfg.max_steps and self.step >= cfg.max_steps):
             self.epoch = self.step // self.steps_per_epoch
             self.sampler.epoch = self.epoch
@@ -269,11 +272,15 @@ class Trainer:
                     group["lr"] = lr * group.get("lr_scale", 1.0)
                 batch = _to_device_format(batch, cfg.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-                    loss, logs = self.task.train_loss(self.train_model, batch)
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-                self.optimizer.step()
+                    if step_fn is not None:  # the task owns the updates (adversarial: two per step)
+                        loss, logs, grad_norm = step_fn(self.train_model, batch, self.optimizer, self.step)
+                    else:
+                        loss, logs = self.task.train_loss(self.train_model, batch)
+                if step_fn is None:
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    grad_norm = nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+                    self.optimizer.step()
                 self.ema.update(self.model, self.step)
                 self.step += 1
                 seen += cfg.batch_size * self.world

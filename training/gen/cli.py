@@ -17,14 +17,17 @@ from .train import cmd_sample, cmd_train
 
 def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``gen train|export|sample`` on the top-level task subparsers."""
-    gen = subparsers.add_parser("gen", help="latent-slider generator (VAE)")
+    gen = subparsers.add_parser("gen", help="latent-slider generators (VAE, GAN)")
     cmds = gen.add_subparsers(dest="cmd", required=True)
 
-    p = cmds.add_parser("train", help="train the VAE on an image folder")
+    p = cmds.add_parser("train", help="train a VAE or a GAN on an image folder")
+    p.add_argument("--kind", choices=("vae", "gan"), default="vae")
     p.add_argument("--data", required=True, help="folder of images (or with images/), e.g. fluent-emoji-3d")
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    p.add_argument("--preset", default="m", choices=sorted(PRESETS))
+    p.add_argument(
+        "--preset", default="", choices=["", *sorted(PRESETS)], help="VAE preset (default m); GAN: xs or tiny"
+    )
     p.add_argument("--latent", type=int, default=0, help="latent size (default: the preset's)")
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--epochs", type=int, default=20, help="upper bound; --minutes usually ends sooner")
@@ -47,13 +50,25 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    g = p.add_argument_group("GAN (--kind gan)")
+    g.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")
+    g.add_argument("--r1", type=float, default=0.1, help="R1 penalty weight gamma (lazy, every 8 steps)")
+    g.add_argument("--d-lr-ratio", type=float, default=1.0, help="critic learning rate / generator learning rate")
 
     from .export import add_export_args
 
-    add_export_args(cmds.add_parser("export", help="checkpoint -> NAME-decoder.onnx + NAME-encoder.onnx"))
+    add_export_args(
+        cmds.add_parser(
+            "export", help="checkpoint -> VAE: NAME-decoder.onnx + NAME-encoder.onnx; GAN: NAME-generator.onnx"
+        )
+    )
 
-    p = cmds.add_parser("sample", help="sample grid from an exported decoder")
-    p.add_argument("--model", required=True, help="decoder ONNX (or the NAME given to export)")
+    from .quality import add_quality_args
+
+    add_quality_args(cmds.add_parser("quality", help="KID / FID-style distance of generators vs the data"))
+
+    p = cmds.add_parser("sample", help="sample grid from an exported generator (VAE or GAN)")
+    p.add_argument("--model", required=True, help="decoder/generator ONNX (or the NAME given to export)")
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--out", required=True, help="PNG path")
     p.add_argument("--seed", type=int, default=0)
@@ -63,18 +78,27 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         "--prior",
         choices=("fitted", "standard"),
         default="fitted",
-        help="sample from the Gaussian fitted to the data (default) or from N(0, I)",
+        help="sample from the fit to the data (default; a VAE's) or from N(0, I) (a GAN's only prior)",
     )
     return gen
 
 
 def run(args: argparse.Namespace) -> int:
     if args.cmd == "train":
+        if args.kind == "gan":
+            from .adversarial import cmd_train_gan
+
+            return cmd_train_gan(args)
+        args.preset = args.preset or "m"
         return cmd_train(args)
     if args.cmd == "export":
         from .export import cmd_export
 
         return cmd_export(args)
+    if args.cmd == "quality":
+        from .quality import cmd_quality
+
+        return cmd_quality(args)
     if args.cmd == "sample":
         return cmd_sample(args)
     raise SystemExit(f"unknown gen command {args.cmd}")

@@ -278,9 +278,19 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--figures", help="folder for the PNGs (default: next to the checkpoint, figures/)")
     p.add_argument("--raw-weights", action="store_true", help="export raw instead of EMA weights")
     p.add_argument("--name", default="", help="model name in the metadata (default: the prefix's name)")
+    p.add_argument("--kind", choices=("vae", "gan"), help="checked against the checkpoint (default: detected from it)")
+    p.add_argument(
+        "--names", default="", help="GAN: comma-separated names of the first directions (after their sweeps)"
+    )
+    p.add_argument("--metrics", help="GAN: a JSON file of metrics to store in the metadata (e.g. from gen quality)")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    kind = load_checkpoint(args.ckpt).get("model_kind", "vae")
+    if args.kind and args.kind != kind:
+        raise SystemExit(f"{args.ckpt} is a {kind} checkpoint, not {args.kind}")
+    if kind == "gan":
+        return _cmd_export_gan(args)
     report = export_vae(args.ckpt, args.out, args.data, args.k, args.figures, not args.raw_weights, args.name)
     for key in ("decoder", "encoder"):
         print(f"wrote {report[key]} ({report[key + '_mb']:.2f} MB); parity max abs diff {report['parity_' + key]:.2e}")
@@ -292,3 +302,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(json.dumps(report))
     ok = max(report["parity_decoder"], report["parity_encoder"]) < PARITY_TOLERANCE
     return 0 if ok else 1
+
+
+def _cmd_export_gan(args: argparse.Namespace) -> int:
+    from .gan_export import export_gan
+
+    names = [n.strip() for n in args.names.split(",")] if args.names else []
+    metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
+    report = export_gan(args.ckpt, args.out, args.k, args.figures, not args.raw_weights, args.name, names, metrics)
+    print(f"wrote {report['generator']} ({report['generator_mb']:.2f} MB); parity max abs diff {report['parity']:.2e}")
+    print(
+        f"SeFa: the top directions carry {report['sefa_share_top']} of the first layer's response; "
+        f"figures in {report['figures']}"
+    )
+    print(json.dumps(report))
+    return 0 if report["parity"] < PARITY_TOLERANCE else 1

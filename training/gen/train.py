@@ -194,7 +194,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    """Sample grid through the exported ONNX decoder, via the app's own core."""
+    """Sample grid through an exported generator (VAE decoder or GAN generator), via the app's
+    own core, each with its natural prior (the VAE's data fit, the GAN's N(0, I))."""
     from desktop_app.core.latent.generator import Generator, find_generator
 
     gen = Generator(find_generator(args.model))
@@ -205,8 +206,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     images = gen.decode_batch(z.astype(np.float32))
     path = save_png(tile(images, cols=int(np.ceil(np.sqrt(args.n))), scale=args.scale), args.out)
     kind = ("mixture" if space.mixture is not None else "Gaussian") + " fit" if fitted else "N(0, I)"
+    word = gen.info.draw_word
     print(
-        f"wrote {path} ({args.n} samples from {gen.info.path.name}, {kind} prior, "
-        f"seeds {args.seed}-{args.seed + args.n - 1}, T={args.temperature})"
+        f"wrote {path} ({args.n} samples from {gen.info.path.name}, a {gen.info.kind_label}, {kind} prior, "
+        f"seeds {args.seed}-{args.seed + args.n - 1}, {word} {args.temperature})"
     )
     return 0

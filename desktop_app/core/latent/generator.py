@@ -133,6 +133,18 @@ class GeneratorInfo:
     metrics: dict = field(default_factory=dict)
     training_data: str = ""
     output_range: tuple[float, float] = (0.0, 1.0)
+    kind: str = "vae"  # "vae", "gan", or "unknown" (a third-party file)
+    direction_names: tuple[str, ...] = ()  # default slider names ("" = unnamed) from the metadata
+    direction_source: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return {"vae": "VAE", "gan": "GAN"}.get(self.kind, "generator")
+
+    @property
+    def draw_word(self) -> str:
+        """What scaling the random draw is called for this kind: a GAN's is the truncation."""
+        return "truncation" if self.kind == "gan" else "temperature"
 
     @property
     def latent_size(self) -> int:
@@ -184,6 +196,9 @@ def read_generator_info(path: str | Path, random_directions: int = 0, seed: int 
             metrics=metrics,
             training_data=md.get(mm.KEY_TRAINING_DATA, ""),
             output_range=tuple(extra.get("output_range", (0.0, 1.0))),
+            kind=str(extra.get("generator_kind", "vae")),
+            direction_names=tuple(str(n) for n in extra.get("direction_names", ())),
+            direction_source=str(extra.get("direction_source", "")),
         )
     vector = _vector_size(header)
     if kind:
@@ -202,7 +217,7 @@ def read_generator_info(path: str | Path, random_directions: int = 0, seed: int 
             vector,
         )
     space = LatentSpace.random(vector, random_directions, seed)
-    return GeneratorInfo(path=p, name=p.stem, space=space, image_size=None)
+    return GeneratorInfo(path=p, name=p.stem, space=space, image_size=None, kind="unknown")
 
 
 def encode_input(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -244,7 +259,8 @@ def cut_out(rgb: np.ndarray, mask: np.ndarray | None, margin: float = 0.06) -> n
 
 
 class Generator:
-    """Runs a generator's decoder (and encoder, if it has one) through onnxruntime."""
+    """Runs a generator's decoder (VAE) or generator network (GAN) through onnxruntime, and the
+    VAE's encoder if it has one (a GAN has none: nothing maps an image back to its latent)."""
 
     def __init__(self, path: str | Path, random_directions: int = 0, seed: int = 0, threads: int | None = None):
         self.info = read_generator_info(path, random_directions, seed)
@@ -304,13 +320,21 @@ def default_generator_path() -> Path:
     return models_dir() / f"{DEFAULT_GENERATOR}-decoder.onnx"
 
 
+GENERATOR_SUFFIXES = ("-decoder.onnx", "-generator.onnx")  # a VAE's decoder, a GAN's generator
+
+
 def find_generator(name_or_path: str | Path) -> Path:
-    """A decoder path given a path, a NAME (``NAME-decoder.onnx``) or a prefix like assets/models/NAME."""
+    """A generator path given a path, a NAME (``NAME-decoder.onnx`` for a VAE,
+    ``NAME-generator.onnx`` for a GAN) or a prefix like assets/models/NAME."""
     p = Path(name_or_path).expanduser()
-    for candidate in (p, p.with_name(f"{p.name}-decoder.onnx"), models_dir() / f"{p.name}-decoder.onnx"):
+    candidates = [p] + [p.with_name(p.name + s) for s in GENERATOR_SUFFIXES]
+    candidates += [models_dir() / (p.name + s) for s in GENERATOR_SUFFIXES]
+    for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise GeneratorError(f"{name_or_path}: no such generator (looked for the file and NAME-decoder.onnx)")
+    raise GeneratorError(
+        f"{name_or_path}: no such generator (looked for the file, NAME-decoder.onnx, NAME-generator.onnx)"
+    )
 
 
 def sample_prior(size: int, seed: int, temperature: float = 1.0) -> np.ndarray:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from desktop_app.core.imageio import load_image, save_image_atomic
+from desktop_app.core.latent.catalog import GeneratorEntry, list_generators
 from desktop_app.core.latent.generator import (
     Generator,
     MissingGeneratorMetadata,
@@ -65,6 +66,7 @@ class LoadResult:
     generator: Generator | None
     message: str = ""
     vector_size: int | None = None  # set when the file could be explored with random directions
+    catalog: list[GeneratorEntry] = field(default_factory=list)  # the generators a chooser offers
 
 
 def load_generator(req: LoadRequest, token: CancelToken) -> LoadResult:
@@ -75,7 +77,7 @@ def load_generator(req: LoadRequest, token: CancelToken) -> LoadResult:
         return LoadResult(req.path, None, str(exc), exc.vector_size)
     token.raise_if_cancelled()
     gen.decode(gen.info.space.mean)  # warm up: the first run of a session allocates its arenas
-    return LoadResult(req.path, gen)
+    return LoadResult(req.path, gen, catalog=list_generators())
 
 
 # -- encode ------------------------------------------------------------------------------------

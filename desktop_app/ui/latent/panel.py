@@ -32,6 +32,7 @@ from desktop_app.core.errors import SeedStudioError
 from desktop_app.core.latent.generator import Generator, default_generator_path
 from desktop_app.core.latent.points import LatentPoint, load_point, save_point
 from desktop_app.ui.latent import jobs
+from desktop_app.ui.latent.chooser import GeneratorChooser, describe, encoder_reason, slider_names
 from desktop_app.ui.latent.dialogs import LatentDialogsMixin
 from desktop_app.ui.latent.interp import InterpolationBox
 from desktop_app.ui.latent.seed_row import SeedRow
@@ -85,6 +86,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
         self.view = LatentImage()
+        self.chooser = GeneratorChooser()
         self.info_label = QLabel("Open a generator (ONNX decoder) to start.")
         self.info_label.setWordWrap(True)
         self.timing = QLabel("")
@@ -133,6 +135,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.sliders)
         right = QVBoxLayout()
+        right.addWidget(self.chooser)
         right.addWidget(self.info_label)
         right.addWidget(scroll, 1)
         right.addWidget(self.interp)
@@ -167,6 +170,7 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         self.interp.stopped.connect(self._render)  # back to the current point
         self.interp.problem.connect(self._error)
         self.crisp.toggled.connect(lambda on: self.view.set_smooth(not on))
+        self.chooser.chosen.connect(self.load_model)
         self.open_button.clicked.connect(self._open_clicked)
         self.encode_button.clicked.connect(self._encode_clicked)
         self.save_button.clicked.connect(self._save_clicked)
@@ -191,18 +195,16 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         gen = self.generator = result.generator
         info = gen.info
         self.interp.reset(info.space)
-        self.sliders.set_count(info.space.count, self._load_names(), info.space.explained)
+        self.sliders.set_count(info.space.count, slider_names(self._load_names(), info), info.space.explained)
         self.history.clear_all()
-        self.seeds.set_prior_available(info.space.has_fit)
+        self.seeds.set_prior_available(info.space.has_fit, info.draw_word)
         self.encode_button.setEnabled(gen.has_encoder)
-        self.encode_button.setToolTip("" if gen.has_encoder else "This generator has no encoder file")
-        metrics = ", ".join(f"{k} {v:.3g}" for k, v in info.metrics.items() if k in ("psnr", "ssim"))
-        kind = "random orthonormal directions" if info.space.synthetic else "PCA directions of the data"
-        size = f"{info.image_size[1]}x{info.image_size[0]}" if info.image_size else "?"
-        self.info_label.setText(
-            f"<b>{info.name}</b> {info.version and 'v' + info.version} — latent "
-            f"{info.latent_size}, {size} px, {info.space.count} {kind}" + (f"; validation {metrics}" if metrics else "")
-        )
+        self.encode_button.setToolTip(encoder_reason(info))
+        self.chooser.set_entries(result.catalog, info)
+        metrics = ", ".join(f"{k} {v:.3g}" for k, v in info.metrics.items() if k in ("psnr", "ssim", "kid_x1000"))
+        self.info_label.setText(describe(info, metrics))
+        if not gen.has_encoder and info.kind == "gan":
+            self._say(f"{info.name} loaded: {encoder_reason(info)}")
         self.point = LatentPoint(info.space.mean.copy(), np.zeros(info.space.count), origin="mean")
         self._render(history=True)
         self.model_loaded.emit(info)
@@ -309,13 +311,17 @@ class LatentPanel(LatentDialogsMixin, QWidget):
         """Start from the latent point of an RGB(A) uint8 image; with ``mask`` (the editor's
         cut-out) the subject's bounding box is encoded, framed like the training images."""
         if self.generator is None or not self.generator.has_encoder:
-            self._error("The current generator has no encoder; cannot encode images.")
+            self._error(
+                f"Cannot encode images: {encoder_reason(self.generator and self.generator.info) or 'no generator'}."
+            )
             return None
         return self.encoder.submit(jobs.EncodeRequest(self.generator, image=image, mask=mask, name=name))
 
     def encode_file(self, path: str | Path) -> int | None:
         if self.generator is None or not self.generator.has_encoder:
-            self._error("The current generator has no encoder; cannot encode images.")
+            self._error(
+                f"Cannot encode images: {encoder_reason(self.generator and self.generator.info) or 'no generator'}."
+            )
             return None
         return self.encoder.submit(jobs.EncodeRequest(self.generator, path=Path(path)))
 

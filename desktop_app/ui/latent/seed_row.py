@@ -66,7 +66,17 @@ class SeedRow(QWidget):
         """True when draws should come from the data fit (the first choice) rather than N(0, I)."""
         return self.prior_box.currentIndex() == 0
 
-    def set_prior_available(self, has_fit: bool) -> None:
-        """A model without a data fit can only draw from N(0, I): show that and lock the box."""
+    def set_prior_available(self, has_fit: bool, draw_word: str = "temperature") -> None:
+        """A model without a data fit (a GAN, a third-party file) can only draw from N(0, I):
+        show that and lock the box. ``draw_word`` names the scaling of the draw: a GAN's is
+        its truncation (z scaled toward 0 trades variety for typical, cleaner images)."""
         self.prior_box.setCurrentIndex(0 if has_fit else 1)
         self.prior_box.setEnabled(has_fit)
+        truncation = draw_word == "truncation"
+        self.temperature.setPrefix("ψ " if truncation else "T ")
+        self.temperature.setAccessibleName(draw_word.capitalize())
+        self.temperature.setToolTip(
+            "Truncation: scales z toward 0 (lower = more typical, cleaner, less varied)"
+            if truncation
+            else "Temperature: scales the random draw (lower = closer to typical)"
+        )

@@ -1,0 +1,159 @@
+"""The GAN: DiffAugment, adversarial steps on the shared trainer, exact resume, SeFa, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from PIL import Image
+
+from desktop_app.core import model_meta as mm
+from desktop_app.core.latent.catalog import list_generators
+from desktop_app.core.latent.generator import Generator, find_generator
+from training.gen.adversarial import GANTask
+from training.gen.diffaug import diff_augment, translation
+from training.gen.sefa import sefa_directions, sefa_for_prior
+from training.models.gan import GAN, PRESETS, warm_start_from_vae
+from training.models.vae import PRESETS as VAE_PRESETS
+from training.models.vae import VAE
+from training.trainer import TrainConfig, Trainer, load_checkpoint
+
+from .test_gen import gen_main, make_rgba_folder
+
+
+def test_diffaugment_is_seeded_differentiable_and_fills_white() -> None:
+    x = torch.rand(4, 3, 16, 16, requires_grad=True)
+    a = diff_augment(x, torch.Generator().manual_seed(1))
+    b = diff_augment(x, torch.Generator().manual_seed(1))
+    assert torch.equal(a, b) and a.shape == x.shape
+    assert not torch.equal(a, diff_augment(x, torch.Generator().manual_seed(2)))
+    a.sum().backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+    black = torch.zeros(8, 3, 16, 16)
+    shifted = translation(black, torch.Generator().manual_seed(0))
+    assert set(torch.unique(shifted).tolist()) <= {0.0, 1.0}  # only the image and white borders
+    assert float(shifted.mean()) > 0  # some image moved, and the gap is white, not black
+
+
+def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray) -> Trainer:
+    from training.data.emoji import ArraySet
+
+    torch.manual_seed(0)
+    model = GAN(PRESETS["tiny"])
+    cfg = TrainConfig(
+        out=str(out), epochs=3, batch_size=4, lr=2e-3, min_lr_ratio=1.0, weight_decay=0.0, warmup_steps=2,
+        bf16=False, channels_last=True, num_workers=0, max_steps=max_steps, checkpoint_minutes=60, ema_decay=0.9,
+        threads=1,
+    )  # fmt: skip
+    groups = [
+        {"params": list(model.generator.parameters()), "betas": (0.0, 0.99), "weight_decay": 0.0},
+        {"params": list(model.discriminator.parameters()), "betas": (0.0, 0.99), "weight_decay": 0.0},
+    ]
+    task = GANTask(images[:4], images, latent=model.cfg.latent, seed=3)
+    return Trainer(model, "gan", model.cfg.to_dict(), task, ArraySet(images), cfg, param_groups=groups)
+
+
+def test_adversarial_steps_update_both_networks_and_resume_exactly(tmp_path: Path) -> None:
+    images = np.random.default_rng(0).integers(0, 256, (10, 16, 16, 3), dtype=np.uint8)  # 2 steps per epoch
+    full = _tiny_trainer(tmp_path / "full", 5, images)
+    before = {k: v.clone() for k, v in full.model.state_dict().items()}
+    full.train()
+    after = full.model.state_dict()
+    for prefix in ("generator.", "discriminator."):
+        changed = [k for k in after if k.startswith(prefix) and not torch.equal(before[k], after[k])]
+        assert any(k.endswith("weight") or k.endswith("original") for k in changed), prefix
+    log = (tmp_path / "full" / "log.csv").read_text() if (tmp_path / "full" / "log.csv").exists() else ""
+    assert full.step == 5 and not log  # logs every 20 steps: nothing yet
+
+    first = _tiny_trainer(tmp_path / "split", 3, images)  # stops mid-epoch 2, saves last.pt
+    first.train()
+    assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 3
+    second = _tiny_trainer(tmp_path / "split", 5, images)
+    assert second.resume()
+    second.train()
+    for key, value in full.model.state_dict().items():
+        torch.testing.assert_close(second.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+    for key, value in full.ema.model.state_dict().items():
+        torch.testing.assert_close(second.ema.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_sefa_recovers_the_eigenvectors_of_a_hand_built_layer() -> None:
+    rng = np.random.default_rng(0)
+    v, _ = np.linalg.qr(rng.standard_normal((6, 6)))  # right singular vectors, known
+    u, _ = np.linalg.qr(rng.standard_normal((40, 6)))
+    s = np.array([9.0, 5.0, 3.0, 2.0, 1.0, 0.5])
+    weight = torch.from_numpy(u @ np.diag(s) @ v.T).float()  # a Linear(6 -> 40)'s weight
+    vecs, values = sefa_directions(weight, 3)
+    np.testing.assert_allclose(values, s[:3] ** 2, rtol=1e-4)
+    np.testing.assert_allclose(np.abs(vecs @ v[:, :3]), np.eye(3), atol=1e-4)
+    dirs = sefa_for_prior(weight, 3)
+    assert dirs.sigmas == [1.0, 1.0, 1.0] and dirs.mean == [0.0] * 6
+    np.testing.assert_allclose(dirs.explained, s[:3] ** 2 / (s**2).sum(), rtol=1e-4)
+
+
+def test_warm_start_folds_the_vae_fit_into_the_first_layer() -> None:
+    torch.manual_seed(0)
+    vae = VAE(VAE_PRESETS["tiny"]).eval()
+    gan = GAN(PRESETS["tiny"].__class__(latent=16, size=64, g_preset="tiny")).eval()
+    a = torch.randn(16, 16, dtype=torch.float64)
+    cov, mean = a @ a.T / 16 + torch.eye(16, dtype=torch.float64), torch.randn(16, dtype=torch.float64)
+    warm_start_from_vae(gan.generator, vae.decoder.state_dict(), mean.float(), cov.float())
+    z = torch.randn(3, 16, dtype=torch.float64)
+    chol = torch.linalg.cholesky(cov + 1e-6 * torch.eye(16, dtype=torch.float64))
+    with torch.no_grad():
+        expected = vae.decoder((mean + z @ chol.T).float())
+        torch.testing.assert_close(gan.generator(z.float()), expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def gan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gan")
+    data = make_rgba_folder(root / "data", n=14)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SEED_CACHE", str(root / "cache"))
+    try:
+        argv = ["train", "--kind", "gan", "--data", str(data), "--out", str(root / "run"), "--preset", "tiny"]
+        argv += ["--size", "16", "--epochs", "1", "--batch-size", "4", "--warmup", "1", "--threads", "1"]
+        assert gen_main(argv) == 0
+    finally:
+        mp.undo()
+    return root / "run"
+
+
+def test_cli_trains_exports_with_parity_and_the_app_reads_a_gan(gan_run: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(gan_run / "last.pt")
+    assert ckpt["model_kind"] == "gan" and ckpt["step"] == 3 and ckpt["task_config"]["kind"] == "gan"
+    assert (gan_run / "preview-epoch001.png").is_file() and "d_val" in (gan_run / "val.csv").read_text()
+    out = tmp_path / "models" / "tiny-gan"
+    argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(out), "--k", "4"]
+    assert gen_main([*argv, "--figures", str(tmp_path / "fig"), "--names", "size,colour"]) == 0  # parity < 1e-4
+    path = out.with_name("tiny-gan-generator.onnx")
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert props[mm.KEY_KIND] == mm.KIND_GENERATOR_DECODER
+    extra = json.loads(props[mm.KEY_EXTRA])
+    assert extra["generator_kind"] == "gan" and extra["direction_names"] == ["size", "colour"]
+    fc = GAN(PRESETS["tiny"])
+    fc.load_state_dict(ckpt["ema"])
+    expected, _ = sefa_directions(fc.generator.fc.weight, 4)
+    np.testing.assert_allclose(np.asarray(extra["directions"]), expected, atol=1e-5)
+    gen = Generator(find_generator(out))
+    info = gen.info
+    assert info.kind == "gan" and not gen.has_encoder and not info.space.has_fit
+    assert info.direction_names[:2] == ("size", "colour") and info.draw_word == "truncation"
+    np.testing.assert_allclose(info.space.directions @ info.space.directions.T, np.eye(4), atol=1e-4)
+    assert gen.decode(info.space.sample(5, 0.7)).shape == (16, 16, 3)
+    assert [e.kind for e in list_generators([path])] == ["gan"]
+    for name in ("samples.png", "samples-trunc07.png", "sweep-01.png", "sweeps.png"):
+        assert (tmp_path / "fig" / name).is_file(), name
+    grid = tmp_path / "grid.png"
+    assert gen_main(["sample", "--model", str(path), "--n", "4", "--out", str(grid)]) == 0
+    assert Image.open(grid).size == (2 * 18 + 2, 2 * 18 + 2)
+
+
+def test_export_refuses_a_kind_that_does_not_match(gan_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="gan checkpoint"):
+        gen_main(["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(tmp_path / "x"), "--kind", "vae"])
