@@ -27,10 +27,10 @@ from torch import nn
 
 from ..data.emoji import ArraySet, load_emoji, split
 from ..models.gan import GAN, PRESETS, GANConfig, count_parameters, warm_start_from_vae
-from ..trainer import TrainConfig, Trainer, load_checkpoint
+from ..trainer import Trainer, load_checkpoint
 from .diffaug import POLICY, diff_augment
 from .figures import save_png, tile
-from .train import TimeBudget, to_tensor, to_uint8
+from .train import TimeBudget, gen_train_config, to_tensor, to_uint8
 
 PREVIEW_SAMPLES = 64
 BETAS = (0.5, 0.99)  # DCGAN's beta1 = 0.5: some momentum smooths batch-16 gradients (StyleGAN's 0
@@ -180,23 +180,8 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             raise SystemExit(f"--init-vae: the VAE's latent is {vae_cfg.get('latent')}, the GAN's {config.latent}")
         warm_start_from_vae(model.generator, state, mean.float(), cov.float())
         warm = str(args.init_vae)
-    cfg = TrainConfig(
-        out=args.out,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        min_lr_ratio=1.0,  # constant learning rate after warm-up: a GAN has no loss to anneal toward
-        weight_decay=0.0,
-        warmup_steps=args.warmup,
-        seed=args.seed,
-        bf16=args.bf16,
-        channels_last=True,
-        num_workers=0,
-        max_steps=args.max_steps,
-        checkpoint_minutes=args.checkpoint_minutes,
-        ema_decay=args.ema,
-        threads=args.threads,
-    )
+    # constant learning rate after warm-up: a GAN has no loss to anneal toward
+    cfg = gen_train_config(args, min_lr_ratio=1.0, weight_decay=0.0)
     groups = [
         {"params": list(model.generator.parameters()), "lr_scale": 1.0, "betas": BETAS, "weight_decay": 0.0},
         {

@@ -141,16 +141,10 @@ class GenTask:
         save_png(np.concatenate([pad(top), pad(bottom)]), path)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    images, stems = load_emoji(args.data, args.size, limit=args.limit)
-    train_idx, val_idx = split(stems, args.val_fraction)
-    overrides = {"size": args.size, **({"latent": args.latent} if args.latent else {})}
-    config = VAEConfig.from_dict({**PRESETS[args.preset].to_dict(), **overrides})
-    model = VAE(config)
-    loss_cfg = LossConfig(
-        l1=args.l1, ssim=args.ssim, grad=args.grad, kl=args.kl, kl_warmup=args.kl_warmup, free_bits=args.free_bits
-    )
-    cfg = TrainConfig(
+def gen_train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
+    """The trainer settings both generator kinds take from their shared command-line flags;
+    ``overrides`` are what a kind sets differently (a GAN: constant LR, no weight decay)."""
+    return TrainConfig(
         out=args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -164,7 +158,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         checkpoint_minutes=args.checkpoint_minutes,
         ema_decay=args.ema,
         threads=args.threads,
+        **overrides,
     )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    images, stems = load_emoji(args.data, args.size, limit=args.limit)
+    train_idx, val_idx = split(stems, args.val_fraction)
+    overrides = {"size": args.size, **({"latent": args.latent} if args.latent else {})}
+    config = VAEConfig.from_dict({**PRESETS[args.preset].to_dict(), **overrides})
+    model = VAE(config)
+    loss_cfg = LossConfig(
+        l1=args.l1, ssim=args.ssim, grad=args.grad, kl=args.kl, kl_warmup=args.kl_warmup, free_bits=args.free_bits
+    )
+    cfg = gen_train_config(args)
     task = GenTask(images[val_idx], loss_cfg, config.latent)
     task_config = {
         "task": "gen",
