@@ -30,7 +30,7 @@ from ..export import export_onnx, parity
 from ..models.vae import VAE, Directions, VAEConfig, count_parameters
 from ..trainer import load_checkpoint
 from .config import TRAINING_DATA
-from .figures import recon_grid, sample_grid, save_png, tile, write_sweeps
+from .figures import onnx_decoder, recon_grid, sample_grid, save_png, tile, write_sweeps
 from .train import evaluate_vae, reconstruct
 
 VERSION = "1"
@@ -143,16 +143,6 @@ def latent_extra(
     }
 
 
-def _decode_fn(path: Path):
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    def decode(z: np.ndarray) -> np.ndarray:
-        out = np.concatenate([session.run(None, {"z": z[i : i + 64]})[0] for i in range(0, len(z), 64)])
-        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
-
-    return decode
-
-
 def export_vae(
     ckpt_path: str,
     out: str,
@@ -255,7 +245,7 @@ def write_figures(
     """samples.png (the mixture fit, seeds 0-63 as the app's seed box draws them),
     samples-gaussian.png (single Gaussian fit), samples-prior.png (N(0, I)), reconstructions.png
     (validation) and sweep-NN.png / sweeps.png, all decoded by the exported ONNX file."""
-    decode = _decode_fn(dec_path)
+    decode = onnx_decoder(dec_path)
     latent = model.cfg.latent
     gauss = (np.asarray(fit.mean), np.asarray(fit.vectors), np.asarray(fit.sigmas))
     mix_z = np.stack([mixture.sample(seed) for seed in range(64)]).astype(np.float32)

@@ -112,3 +112,16 @@ def write_sweeps(
     if rows:
         paths.append(save_png(np.concatenate(rows), out_dir / "sweeps.png"))
     return paths
+
+
+def onnx_decoder(path: Path):
+    """``decode(z) -> N x H x W x 3 uint8`` through onnxruntime (what the app will show)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+    def decode(z: np.ndarray) -> np.ndarray:
+        out = np.concatenate([session.run(None, {"z": z[i : i + 64]})[0] for i in range(0, len(z), 64)])
+        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
+
+    return decode

@@ -27,7 +27,7 @@ from ..export import export_onnx, parity
 from ..models.gan import GAN, GANConfig, count_parameters
 from ..trainer import load_checkpoint
 from .config import TRAINING_DATA
-from .figures import save_png, tile, write_sweeps
+from .figures import onnx_decoder, save_png, tile, write_sweeps
 from .sefa import sefa_for_prior
 
 VERSION = "1"
@@ -120,19 +120,6 @@ def export_gan(
     report["figures"] = str(write_gan_figures(path, fig_dir, cfg.latent, dirs))
     report["seconds"] = round(time.time() - t0, 1)
     return report
-
-
-def onnx_decoder(path: Path):
-    """``decode(z) -> N x H x W x 3 uint8`` through onnxruntime (what the app will show)."""
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-    def decode(z: np.ndarray) -> np.ndarray:
-        out = np.concatenate([session.run(None, {"z": z[i : i + 64]})[0] for i in range(0, len(z), 64)])
-        return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1)
-
-    return decode
 
 
 def write_gan_figures(path: Path, out_dir: Path, latent: int, dirs) -> Path:
