@@ -92,14 +92,22 @@ def parity(module: nn.Module, inputs: tuple[torch.Tensor, ...], path: str | Path
     return float(np.abs(got - expected.numpy()).max())
 
 
-def run_onnx(model: onnx.ModelProto, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """First output of an in-memory model for each single-input batch in ``inputs``."""
+Probe = np.ndarray | Sequence[np.ndarray]
+"""One set of inputs for a model: an array (one-input models) or one array per graph input."""
+
+
+def run_onnx(model: onnx.ModelProto, probes: Sequence[Probe]) -> list[np.ndarray]:
+    """First output of an in-memory model for each probe in ``probes``."""
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return [session.run(None, {name: x})[0] for x in inputs]
+    names = [i.name for i in session.get_inputs()]
+    outputs = []
+    for probe in probes:
+        arrays = [probe] if isinstance(probe, np.ndarray) else list(probe)
+        outputs.append(session.run(None, dict(zip(names, arrays, strict=True)))[0])
+    return outputs
 
 
-def store_weights_fp16(model: onnx.ModelProto, probe_inputs: Sequence[np.ndarray], min_elements: int = 64) -> float:
+def store_weights_fp16(model: onnx.ModelProto, probe_inputs: Sequence[Probe], min_elements: int = 64) -> float:
     """Store ``model``'s float32 weights as float16, each behind a Cast to float32 (in place).
 
     Halves the file while the arithmetic stays float32: onnxruntime folds the Casts into

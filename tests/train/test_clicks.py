@@ -138,6 +138,16 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
     assert metrics["iou_at_1"] == pytest.approx(np.mean([t.ious[0] for t in traces]))
     assert metrics["noc85"] <= metrics["noc90"] and metrics["ms_per_click"] > 0
 
+    # float16 weight storage: a smaller file, the same masks up to rounding, metadata kept
+    half = tmp_path / "click16.onnx"
+    argv = ["clicks", "export", "--ckpt", str(run / "best.pt"), "--out", str(half), "--fp16-weights"]
+    assert training_main(argv) == 0
+    assert half.stat().st_size < 0.7 * out.stat().st_size
+    engine16 = ClickSegmenter(half)
+    assert engine16.spec.input_size == 64 and engine16.spec.flip_average
+    prob16 = engine16.predict(rgb, [Click(35, 25, True)], prev)
+    assert prob16.dtype == np.float32 and np.abs(prob16 - prob).max() < 2e-2
+
     # A new phase (--init) starts from the EMA weights of the earlier run, on a fresh schedule.
     phase = tmp_path / "phase2"
     assert training_main(click_train_args(tiny_dataset, phase, "--init", str(run / "last.pt"), "--max-steps", "1")) == 0
