@@ -83,15 +83,34 @@ def kid(a: np.ndarray, b: np.ndarray, subsets: int = 50, subset_size: int = 1000
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """||mu_a - mu_b||^2 + Tr(Sa + Sb - 2 (Sa^1/2 Sb Sa^1/2)^1/2), with symmetric square roots
-    (eigendecompositions), which stay real where ``scipy.linalg.sqrtm`` can return complex noise."""
+    """||mu_a - mu_b||^2 + Tr(Sa) + Tr(Sb) - 2 Tr((Sa^1/2 Sb Sa^1/2)^1/2) of two feature sets.
+
+    Computed without any d x d square root or eigendecomposition. With X, Y the centred sets
+    scaled by 1/sqrt(n - 1) (so Sa = X'X, Sb = Y'Y), the eigenvalues of Sa^1/2 Sb Sa^1/2 are the
+    squared singular values of X Y': the trace term is the sum of those singular values, and
+    Tr(Sa), Tr(Sb) are ||X||^2, ||Y||^2 (Frobenius). A set with more rows than dimensions is
+    first replaced by the triangle R of its QR factorisation (R'R = X'X, the same covariance), so
+    the one SVD is min(n_a, d) x min(n_b, d), never larger than d x d.
+
+    Why not the usual forms: ``scipy.linalg.sqrtm(Sa Sb)`` is a Schur decomposition of a
+    non-symmetric d x d matrix (slow, and it can return complex noise); the symmetric form (eigh
+    of Sa, then the eigenvalues of Sa^1/2 Sb Sa^1/2) still does O(d^3) work on d = 1280 features
+    even when the covariances have rank <= n - 1: 0.6 s per call at best on two busy cores, but
+    20 s to over 4 minutes when other jobs competed too (the pretrained-feature test timed out).
+    Here the work follows the sample count: milliseconds for 20-image sets, ~1 s for 2000 x 1280.
+    It is also more accurate: singular values are >= 0 by construction, while the eigen form has
+    to clip rounding negatives and takes square roots of ~1e-16 * lambda_max noise in every null
+    direction, a bias that adds up over the d - n of them.
+    """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("the Frechet distance needs at least two samples in each set")
     mu = a.mean(0) - b.mean(0)
-    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    w, v = np.linalg.eigh(sa)
-    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    cross = np.linalg.eigvalsh(root_a @ sb @ root_a)
-    return float(mu @ mu + np.trace(sa) + np.trace(sb) - 2 * np.sqrt(np.clip(cross, 0, None)).sum())
+    x = (a - a.mean(0)) / np.sqrt(len(a) - 1)
+    y = (b - b.mean(0)) / np.sqrt(len(b) - 1)
+    x, y = (np.linalg.qr(m, mode="r") if len(m) > m.shape[1] else m for m in (x, y))
+    cross = np.linalg.svd(x @ y.T, compute_uv=False).sum()
+    return float(mu @ mu + np.sum(x * x) + np.sum(y * y) - 2 * cross)
 
 
 def halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
