@@ -126,3 +126,35 @@ def test_flip_average_setting_comes_from_metadata_and_can_be_overridden(tmp_path
     a = flipped.predict(rgb, [Click(40, 20, True)], None)
     b = ClickSegmenter(path).predict(rgb, [Click(40, 20, True)], None)
     assert np.abs(a - b).max() < 0.05  # the tiny model is mirror-equivariant: same answer
+
+
+def test_mirror_pass_runs_beside_the_plain_one_and_gives_the_batch_answer(tmp_path, monkeypatch):
+    """On a multi-core machine the mirrored pass runs on the persistent helper thread while the
+    plain one runs on the caller's: same probabilities as one batch of two, no thread per click."""
+    import threading
+
+    from desktop_app.core.clicks import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "physical_cores", lambda: 2)
+    path = make_click_model(tmp_path / "clicks.onnx", size=32, radius=2.0)
+    side_by_side = ClickSegmenter(path, flip_average=True)
+    batched = ClickSegmenter(path, threads=2, flip_average=True)  # an explicit thread count: one batch
+    seen: list[tuple[str, int]] = []
+    run = side_by_side._run
+
+    def recording_run(x, g):
+        seen.append((threading.current_thread().name, x.shape[0]))
+        return run(x, g)
+
+    side_by_side._run = recording_run
+    rgb = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    prev = np.zeros((48, 64), np.float32)
+    prev[10:30, 20:50] = 1.0
+    clicks = [Click(40, 20, True), Click(25, 15, False)]
+    for _ in range(3):
+        np.testing.assert_allclose(
+            side_by_side.predict(rgb, clicks, prev), batched.predict(rgb, clicks, prev), atol=1e-6
+        )
+    assert sorted({name.split("_")[0] for name, _ in seen}) == sorted({threading.current_thread().name, "click-mirror"})
+    assert all(batch == 1 for _, batch in seen) and len(seen) == 6
+    assert len({t.name for t in threading.enumerate() if t.name.startswith("click-mirror")}) == 1

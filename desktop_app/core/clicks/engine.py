@@ -11,9 +11,11 @@ The guidance encoding lives here and only here: the training package imports
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from desktop_app.core import model_meta as mm
 from desktop_app.core.errors import ModelError
 from desktop_app.core.models import embedded_models, user_models
 from desktop_app.core.onnx_inspect import read_header
-from desktop_app.core.session import active_provider, get_session
+from desktop_app.core.session import active_provider, get_session, physical_cores
 
 DEFAULT_RADIUS_FRACTION = 1 / 64  # click disk radius relative to the network input side
 DEFAULT_EXPANSION = 1.4
@@ -218,8 +220,13 @@ class ClickPredictor:
     def _run_maybe_flipped(self, x: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         if not self.spec.flip_average:
             return self._run(x, guidance)
-        both = self._run(np.concatenate([x, x[..., ::-1]]), np.concatenate([guidance, guidance[..., ::-1]]))
-        return (both[:1] + both[1:2, ..., ::-1]) * np.float32(0.5)
+        plain, mirrored = self._run_pair(x, guidance, x[..., ::-1], guidance[..., ::-1])
+        return (plain + mirrored[..., ::-1]) * np.float32(0.5)
+
+    def _run_pair(self, x, g, x_mirror, g_mirror) -> tuple[np.ndarray, np.ndarray]:
+        """The network on the crop and on its mirror image: here one batch of two."""
+        both = self._run(np.concatenate([x, x_mirror]), np.concatenate([g, g_mirror]))
+        return both[:1], both[1:2]
 
     def predict(
         self,
@@ -249,7 +256,10 @@ class ClickSegmenter(ClickPredictor):
     ):
         """``flip_average`` overrides the file's "test_time_flip" setting (None: as recorded)."""
         self.model_path = str(model_path)
-        self.session = get_session(model_path, threads=threads)
+        # With mirror averaging on a multi-core machine the two passes run side by side on one
+        # thread each (see _run_pair); otherwise one pass uses all the cores.
+        self._side_by_side = threads is None and physical_cores() >= 2
+        self.session = get_session(model_path, threads=1 if self._side_by_side else threads)
         props = self.session.get_modelmeta().custom_metadata_map
         spec = read_click_spec(dict(props), self.model_path)
         if flip_average is not None:
@@ -261,6 +271,20 @@ class ClickSegmenter(ClickPredictor):
             raise ModelError(f"{self.model_path}: a click model has 2 inputs (image, guidance), found {names}")
         self._image_name, self._guidance_name = names
 
+    def _run_pair(self, x, g, x_mirror, g_mirror) -> tuple[np.ndarray, np.ndarray]:
+        """The crop and its mirror on two threads at once, one core each.
+
+        A 320 px click network is a chain of small layers: one pass on two threads spends much
+        of its time handing work between them, so a batch of two took 72 ms on 2 cores where
+        two single-thread passes side by side take 51 ms (AVX2 EPYC, session 15). The mirror
+        runs on a persistent helper thread (onnxruntime releases the GIL), never one per click.
+        """
+        if not self._side_by_side:
+            return super()._run_pair(x, g, x_mirror, g_mirror)
+        mirrored = _mirror_pool().submit(self._run, np.ascontiguousarray(x_mirror), np.ascontiguousarray(g_mirror))
+        plain = self._run(x, g)
+        return plain, mirrored.result()
+
     def _run_session(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         try:
             (out,) = self.session.run(None, {self._image_name: image, self._guidance_name: guidance})
@@ -269,6 +293,12 @@ class ClickSegmenter(ClickPredictor):
         if not np.isfinite(out).all():  # NaN would be clipped into a silently empty mask
             raise ModelError(f"{self.model_path}: the click model produced non-finite values (NaN or inf)")
         return out
+
+
+@functools.cache
+def _mirror_pool() -> ThreadPoolExecutor:
+    """The one helper thread that runs mirrored passes (created on first use, kept)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="click-mirror")
 
 
 def _shrink_mask(window: np.ndarray, size: int) -> np.ndarray:
