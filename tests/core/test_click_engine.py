@@ -158,3 +158,6 @@ def test_mirror_pass_runs_beside_the_plain_one_and_gives_the_batch_answer(tmp_pa
     assert sorted({name.split("_")[0] for name, _ in seen}) == sorted({threading.current_thread().name, "click-mirror"})
     assert all(batch == 1 for _, batch in seen) and len(seen) == 6
     assert len({t.name for t in threading.enumerate() if t.name.startswith("click-mirror")}) == 1
+    # a single pass (no mirror) uses all the cores in one run instead
+    single = ClickSegmenter(path, flip_average=False)
+    assert not single._side_by_side and single.session is not side_by_side.session

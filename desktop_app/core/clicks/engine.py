@@ -256,14 +256,14 @@ class ClickSegmenter(ClickPredictor):
     ):
         """``flip_average`` overrides the file's "test_time_flip" setting (None: as recorded)."""
         self.model_path = str(model_path)
-        # With mirror averaging on a multi-core machine the two passes run side by side on one
-        # thread each (see _run_pair); otherwise one pass uses all the cores.
-        self._side_by_side = threads is None and physical_cores() >= 2
-        self.session = get_session(model_path, threads=1 if self._side_by_side else threads)
-        props = self.session.get_modelmeta().custom_metadata_map
-        spec = read_click_spec(dict(props), self.model_path)
+        # the metadata first (read_header is cached and needs no session): it decides the threads
+        spec = read_click_spec(dict(read_header(model_path).metadata), self.model_path)
         if flip_average is not None:
             spec.flip_average = flip_average
+        # With mirror averaging on a multi-core machine the two passes run side by side on one
+        # thread each (see _run_pair); otherwise one pass uses all the cores.
+        self._side_by_side = spec.flip_average and threads is None and physical_cores() >= 2
+        self.session = get_session(model_path, threads=1 if self._side_by_side else threads)
         super().__init__(spec, self._run_session)
         self.provider = active_provider(self.session)
         names = [i.name for i in self.session.get_inputs()]
