@@ -18,7 +18,7 @@ from training.clicks.evaluate import (
     masked_iou,
     noc,
 )
-from training.data.click_sim import largest_error_region, next_click, split_components
+from training.data.click_sim import largest_error_region, next_click, perturb_mask, split_components
 from training.data.folder import list_pairs, read_rgb
 
 
@@ -180,3 +180,31 @@ def test_shared_segmentation_sets_pair_up(name):
 
     pairs = list_pairs(shared_dataset(name))
     assert len(pairs) == {"duts-tr": 10553, "sod": 300}[name]
+
+
+def test_perturbed_masks_include_lost_legs_and_filled_gaps():
+    """The imperfect starting masks cover the removal's typical failures on animals: thin legs
+    lost with the body intact, and the gap between legs filled; a click then lands on a leg
+    (or, for a filled gap, is a negative click)."""
+    gt = np.zeros((240, 240), bool)
+    gt[40:120, 40:200] = True  # body
+    gt[120:220, 60:72] = True  # two legs, 12 px wide, 12 px apart
+    gt[120:220, 84:96] = True
+    body, legs, gap = (
+        (slice(42, 118), slice(42, 198)),
+        (slice(140, 200), slice(62, 70)),
+        (slice(140, 200), slice(74, 82)),
+    )
+    lost_legs = filled_gap = 0
+    for seed in range(80):
+        m = perturb_mask(gt, np.random.default_rng(seed)) > 0.5
+        intact_body = m[body].mean() > 0.98  # the outline kept (drift shrinks or grows it)
+        if intact_body and m[legs].mean() < 0.1 and not m[gap].any():
+            lost_legs += 1
+            click = next_click(m, gt)
+            assert click.positive and (60 <= click.x < 72 or 84 <= click.x < 96) and click.y >= 120
+        if intact_body and m[gap].mean() > 0.9 and m[legs].all() and not m[:, 100:200][140:].any():
+            filled_gap += 1
+            click = next_click(m, gt)
+            assert not click.positive and 72 <= click.x < 84  # the fix: a negative click in the gap
+    assert lost_legs >= 5 and filled_gap >= 5
