@@ -1,14 +1,19 @@
 """Small pieces of the batch page: the throughput meter, what Start picks, coalesced row updates,
-default output folders and the wording of durations."""
+thumbnails decoded once, default output folders and the wording of durations."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from desktop_app.core.batch.queue import DONE, FAILED, QUEUED, SKIPPED, QueueItem, ThroughputMeter, runnable
 from desktop_app.ui.batch.jobs import duration, progress_text
 from desktop_app.ui.batch.model import MAX_BLOCKS, QueueModel
 from desktop_app.ui.batch.page import default_output_for
+from desktop_app.ui.batch.thumbs import ThumbnailLoader
 
 
 def test_throughput_meter_uses_a_sliding_window() -> None:
@@ -40,6 +45,38 @@ def test_row_updates_are_coalesced_into_blocks(qapp) -> None:
     scattered = items[::3]
     assert len(scattered) > MAX_BLOCKS
     assert model.refresh(scattered) == 1 and spans == [(0, 198)]
+
+
+def test_a_repaint_while_thumbnails_load_decodes_no_photo_twice(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every repaint asks again for rows still loading, which replaces the running request. The
+    photo being decoded at that moment (and any decoded but not yet shown) must not be decoded
+    again by the new request: under load the GUI repaints faster than the worker decodes, and
+    each visible photo was decoded twice."""
+    decoded: list[str] = []
+    busy, release = threading.Event(), threading.Event()
+
+    def thumbnail(path: Path, size: int) -> np.ndarray:
+        decoded.append(path.name)
+        busy.set()
+        assert release.wait(10)  # held in the middle of the first photo until the repaint is in
+        return np.zeros((size, size, 4), np.uint8)
+
+    monkeypatch.setattr("desktop_app.ui.batch.thumbs.thumbnail", thumbnail)
+    loader = ThumbnailLoader()
+    items = [QueueItem(Path(f"/p/{i}.png")) for i in range(4)]
+    try:
+        assert all(loader.get(it) is None for it in items)  # painted: asked for
+        qtbot.waitUntil(busy.is_set)
+        first = loader.worker.latest_id
+        assert all(loader.get(it) is None for it in items)  # painted again while loading
+        qtbot.waitUntil(lambda: loader.worker.latest_id > first)  # the request was replaced
+        release.set()
+        qtbot.waitUntil(lambda: loader.pending == 0 and not loader.worker.busy)
+    finally:
+        release.set()
+        loader.shutdown()
+    assert sorted(decoded) == ["0.png", "1.png", "2.png", "3.png"] and loader.made == 4
+    assert all(loader.cached(it) for it in items)
 
 
 def test_default_output_folder_is_beside_the_input(tmp_path: Path) -> None:

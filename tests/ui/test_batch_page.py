@@ -15,10 +15,11 @@ import pytest
 from helpers.corpus import photo, tree_hashes
 from helpers.tiny_models import make_click_model
 from PIL import Image
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl
+from PySide6.QtWidgets import QWidget
 from ui_helpers import click, drop
 
-from desktop_app.core.batch.queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED
+from desktop_app.core.batch.queue import CANCELLED, DONE, FAILED, QUEUED, REPORT_NAME, SKIPPED, QueueItem
 from desktop_app.core.imageio import TEMP_SUFFIX
 from desktop_app.core.segment import Segmenter
 from desktop_app.ui.batch.page import BatchPage
@@ -254,24 +255,53 @@ def test_remove_before_start_and_row_actions(qtbot, make_page, tmp_path: Path) -
     assert urls[-1] == QUrl.fromLocalFile(str(out))  # a done row shows its cut-out's folder
 
 
+def rows_on_screen(page: BatchPage) -> list[QueueItem]:
+    """The queue rows the table shows now, partly shown ones included."""
+    table, proxy = page.table, page.proxy
+    top, bottom = table.rowAt(0), table.rowAt(table.viewport().height() - 1)
+    bottom = proxy.rowCount() - 1 if bottom < 0 else bottom
+    return [page.model.item(proxy.mapToSource(proxy.index(r, 0)).row()) for r in range(max(top, 0), bottom + 1)]
+
+
+def thumbnails_settled(page: BatchPage) -> bool:
+    """Every row on screen shows its thumbnail and nothing more is asked for or being decoded:
+    the count of decoded previews is final until something is painted again. Waiting for this,
+    not for a fixed time, keeps the count exact on a loaded machine."""
+    rows, thumbs = rows_on_screen(page), page.thumbs
+    return bool(rows) and all(thumbs.cached(it) for it in rows) and thumbs.pending == 0 and not thumbs.worker.busy
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget receives ("the rows on screen were drawn again")."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
 def test_thumbnails_are_lazy_and_cached(qtbot, make_page, tmp_path: Path) -> None:
     src = tmp_path / "many"
     for i in range(150):
         save(src / f"p{i:03d}.png", seed=i % 7)
     page = make_page()
     page.options_panel.set_output_dir(tmp_path / "out")
+    paints = PaintCounter(page.table.viewport())
     add_and_wait(qtbot, page, [src])
-    qtbot.waitUntil(lambda: page.thumbs.made > 0 and not page.thumbs.worker.busy, timeout=WAIT_MS)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: thumbnails_settled(page), timeout=WAIT_MS)
     visible = page.table.viewport().height() // page.table.verticalHeader().defaultSectionSize() + 2
     assert 0 < page.thumbs.made <= visible + 2  # only what is on screen, not 150
     first = page.thumbs.made
     page.table.scrollToBottom()
-    qtbot.waitUntil(lambda: page.thumbs.made > first and not page.thumbs.worker.busy, timeout=WAIT_MS)
-    assert page.thumbs.made <= 2 * (visible + 2)
-    made = page.thumbs.made
-    page.table.scrollToTop()  # cached: nothing decoded again
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: thumbnails_settled(page), timeout=WAIT_MS)
+    assert first < page.thumbs.made <= 2 * (visible + 2)
+    made, painted = page.thumbs.made, paints.count
+    page.table.scrollToTop()  # cached: drawn again, nothing decoded again
+    qtbot.waitUntil(lambda: paints.count > painted and thumbnails_settled(page), timeout=WAIT_MS)
     assert page.thumbs.made == made
 
 

@@ -8,6 +8,12 @@ LatestWinsWorker. A newer submit cancels the running job, which loses nothing: t
 repeats whatever is still missing. Decoded previews are handed back through a locked list that
 the GUI drains every 50 ms while the worker is busy, so rows fill in progressively instead of
 all at once at the end of a job.
+
+Why the worker skips previews it has already decoded (``_decoded``): every repaint of a row
+still loading asks for it again and so replaces the running request, and the new request names
+the previews the cancelled job already decoded (waiting to be drained, or the one it was in the
+middle of). Without the skip a busy GUI thread, which repaints more often than the worker
+decodes, had the same photos decoded again and again: twice the visible rows under load.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ class ThumbnailLoader(QObject):
         self._wanted: OrderedDict[str, QueueItem] = OrderedDict()
         self._lock = threading.Lock()
         self._done: list[tuple[str, np.ndarray | None]] = []
+        # keys decoded (waiting in _done, cached or unreadable), guarded by _lock: the worker
+        # reads it, so a repeated request never decodes a preview twice; eviction forgets keys
+        self._decoded: set[str] = set()
         self.made = 0  # thumbnails decoded so far (tests, benchmark)
         self.worker = LatestWinsWorker(self._job, "thumbnails", self)
         self._debounce = QTimer(self, singleShot=True, interval=30)
@@ -72,6 +81,11 @@ class ThumbnailLoader(QObject):
     def pending(self) -> int:
         return len(self._wanted)
 
+    def cached(self, item: QueueItem) -> bool:
+        """Whether the row's thumbnail is ready, without asking for it as ``get`` does (tests and
+        screenshots check rows on screen are filled in without loading anything themselves)."""
+        return item.key in self._cache
+
     def forget(self, items: list[QueueItem]) -> None:
         for it in items:
             self._wanted.pop(it.key, None)
@@ -87,17 +101,23 @@ class ThumbnailLoader(QObject):
             self.worker.submit(newest_first)
 
     def _job(self, request: list[tuple[str, Path]], token: CancelToken) -> int:
-        """Worker thread: decode each preview and hand it over at once (progressive fill-in)."""
+        """Worker thread: decode each preview not decoded yet and hand it over at once
+        (progressive fill-in); previews an earlier, superseded request already decoded are
+        skipped, not repeated."""
         made = 0
         for key, path in request:
             if token.cancelled:
                 raise Cancelled()
+            with self._lock:
+                if key in self._decoded:
+                    continue
             try:
                 arr: np.ndarray | None = thumbnail(path, self.size)
             except Exception:  # unreadable files get no thumbnail; the batch reports why
                 arr = None
             with self._lock:
                 self._done.append((key, arr))
+                self._decoded.add(key)
             made += 1
         return made
 
@@ -125,8 +145,12 @@ class ThumbnailLoader(QObject):
             self.made += 1
             if item is not None:
                 arrived.append(item)
+        evicted: list[str] = []
         while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+            evicted.append(self._cache.popitem(last=False)[0])
+        if evicted:  # decoded again if painted again
+            with self._lock:
+                self._decoded.difference_update(evicted)
         if arrived:
             self.ready.emit(arrived)
         return len(arrived)
