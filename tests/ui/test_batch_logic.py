@@ -79,6 +79,14 @@ def test_a_repaint_while_thumbnails_load_decodes_no_photo_twice(qtbot, monkeypat
     assert all(loader.cached(it) for it in items)
 
 
+def test_a_paint_after_shutdown_asks_the_stopped_thumbnail_worker_for_nothing(qtbot) -> None:
+    loader = ThumbnailLoader()
+    loader.shutdown()
+    assert loader.get(QueueItem(Path("/p/a.png"))) is None  # the page painted once more while closing
+    assert loader.pending == 0
+    qtbot.wait(100)  # the debounce would have submitted by now (pytest-qt fails on the exception)
+
+
 def test_default_output_folder_is_beside_the_input(tmp_path: Path) -> None:
     (tmp_path / "shop").mkdir()
     assert default_output_for(tmp_path / "shop") == tmp_path / "shop-cutouts"

@@ -52,6 +52,7 @@ class ThumbnailLoader(QObject):
         # reads it, so a repeated request never decodes a preview twice; eviction forgets keys
         self._decoded: set[str] = set()
         self.made = 0  # thumbnails decoded so far (tests, benchmark)
+        self._shut = False
         self.worker = LatestWinsWorker(self._job, "thumbnails", self)
         self._debounce = QTimer(self, singleShot=True, interval=30)
         self._debounce.timeout.connect(self._submit)
@@ -67,7 +68,7 @@ class ThumbnailLoader(QObject):
         if pixmap is not None:
             self._cache.move_to_end(key)
             return pixmap
-        if key in self._unreadable or item.permanent_skip:
+        if key in self._unreadable or item.permanent_skip or self._shut:
             return None
         self._wanted[key] = item
         self._wanted.move_to_end(key)
@@ -91,6 +92,10 @@ class ThumbnailLoader(QObject):
             self._wanted.pop(it.key, None)
 
     def shutdown(self) -> None:
+        """Stop loading. The page may still be painted afterwards (it closes after its workers
+        stop), and such a paint must not schedule a request for the stopped worker, which
+        raised RuntimeError from the debounce timer, in whatever came next."""
+        self._shut = True
         self._debounce.stop()
         self._drain_timer.stop()
         self.worker.shutdown()
