@@ -49,7 +49,12 @@ class ClickRequest:
     clicks: tuple[Click, ...]
     rgb: np.ndarray
     preview: np.ndarray | None
-    prev: np.ndarray | None  # uint8 mask at submission, or None
+    # The document's LIVE uint8 mask (None: no document yet), not a copy: copying 24 MP per
+    # click cost ~5 ms on the GUI thread before the worker could start. The GUI may change it
+    # while the worker reads; ``mask_version`` (the editor's at submission) tells the result
+    # apart from one computed from a mask that stayed the same.
+    prev: np.ndarray | None
+    mask_version: int
     model_path: Path
 
 
@@ -58,6 +63,7 @@ class ClickResult:
     photo_id: int
     session_id: int
     n_clicks: int
+    mask_version: int  # the editor's mask version the prediction read
     patch: np.ndarray  # uint8 mask inside the zoom box; outside it the mask is unchanged
     origin: tuple[int, int]  # the patch's top-left (x, y) in the photo
     seconds: float
@@ -69,7 +75,8 @@ def run_clicks(req: ClickRequest, token: CancelToken) -> ClickResult:
     engine = ClickSegmenter(req.model_path)
     (x0, y0, _x1, _y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview)
     token.raise_if_cancelled()
-    return ClickResult(req.photo_id, req.session_id, len(req.clicks), patch, (x0, y0), time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    return ClickResult(req.photo_id, req.session_id, len(req.clicks), req.mask_version, patch, (x0, y0), seconds)
 
 
 class ClickController(QObject):
@@ -127,7 +134,6 @@ class ClickController(QObject):
         photo = self.editor.photo
         if photo is None or self.model_path is None or not self.session.clicks:
             return
-        mask = self.editor.mask
         preview = photo.pyramid[-1] if len(photo.pyramid) > 1 else None
         self.worker.submit(
             ClickRequest(
@@ -136,13 +142,21 @@ class ClickController(QObject):
                 tuple(self.session.clicks),
                 photo.loaded.rgb,
                 preview,
-                None if mask is None else mask.copy(),
+                self.editor.mask,
+                self.editor.mask_version,
                 self.model_path,
             )
         )
 
     def _on_result(self, _job: int, result: ClickResult) -> None:
         if result.photo_id != self.editor.photo_id or result.session_id != self.session.session_id:
+            return
+        if result.mask_version != self.editor.mask_version:
+            # The mask changed while the model read it (an adjustment or a removal landed, an
+            # undo...), so its input may have been half old, half new: predict again from the
+            # mask as it is now. Newest wins, as for clicks made during a run.
+            if self.session.pending:
+                self._submit()
             return
         if not self.session.accept_result(result.n_clicks):
             return
