@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMenu
 
 from desktop_app.core.clicks.engine import Click, ClickSegmenter, find_click_model
 from desktop_app.core.clicks.session import ClickSession
+from desktop_app.core.history import RegionChange, diff_region
 from desktop_app.ui.editor.tool_protocol import CanvasTool, ToolCanvas
 from desktop_app.ui.shared.workers import CancelToken, LatestWinsWorker
 
@@ -64,19 +65,25 @@ class ClickResult:
     session_id: int
     n_clicks: int
     mask_version: int  # the editor's mask version the prediction read
-    patch: np.ndarray  # uint8 mask inside the zoom box; outside it the mask is unchanged
-    origin: tuple[int, int]  # the patch's top-left (x, y) in the photo
+    change: RegionChange | None  # the new mask's changed pixels vs that mask (None: no change)
     seconds: float
 
 
 def run_clicks(req: ClickRequest, token: CancelToken) -> ClickResult:
-    """Worker job: the new mask inside the zoom box (the GUI pastes it into the document)."""
+    """Worker job: the click's change to the mask, diffed here against the mask it read.
+
+    The GUI thread used to diff the zoom box (up to 19 MP on a 24 MP photo, ~8 ms) before it
+    could show the result; now it only applies the change, valid as long as the mask version
+    is still the one submitted (checked in ``ClickController._on_result``)."""
     t0 = time.perf_counter()
     engine = ClickSegmenter(req.model_path)
-    (x0, y0, _x1, _y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview)
+    (x0, y0, x1, y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview)
     token.raise_if_cancelled()
+    # no document yet: the editor starts one from an empty mask (np.zeros maps lazily)
+    before = np.zeros(patch.shape, np.uint8) if req.prev is None else req.prev[y0:y1, x0:x1]
+    change = diff_region(before, patch, x0, y0)
     seconds = time.perf_counter() - t0
-    return ClickResult(req.photo_id, req.session_id, len(req.clicks), req.mask_version, patch, (x0, y0), seconds)
+    return ClickResult(req.photo_id, req.session_id, len(req.clicks), req.mask_version, change, seconds)
 
 
 class ClickController(QObject):
@@ -160,7 +167,7 @@ class ClickController(QObject):
             return
         if not self.session.accept_result(result.n_clicks):
             return
-        self.editor.paste_mask(f"Click selection ({result.n_clicks} clicks)", result.patch, *result.origin)
+        self.editor.apply_change(f"Click selection ({result.n_clicks} clicks)", result.change)
         self.last_ms = result.seconds * 1000
         self.status.emit(f"Click: {self.last_ms:.0f} ms for {result.n_clicks} click(s) ({self.model_path.stem})")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.history import MaskDocument
+from desktop_app.core.history import MaskDocument, RegionChange
 from desktop_app.core.mask_edit import Adjustments, Brush, Stroke, fill_holes
 from desktop_app.core.pipeline import model_input
 from desktop_app.ui.editor import jobs
@@ -148,6 +148,17 @@ class EditorController(QObject):
             return
         self._finish_stroke()
         self.mask_changed.emit(doc.paste(label, patch, x, y))
+        self.history_changed.emit()
+
+    def apply_change(self, label: str, change: RegionChange | None) -> None:
+        """Apply ``change``, diffed off the GUI thread against the current mask, as one undoable
+        step (a click's result: the click tool checks that the mask version is still the one
+        its worker read). Unlike ``paste_mask`` nothing is compared on the GUI thread."""
+        doc = self.ensure_document()
+        if doc is None:
+            return
+        self._finish_stroke()
+        self.mask_changed.emit(doc.push(label, change, already_applied=False))
         self.history_changed.emit()
 
     # -- strokes (StrokeTarget) --------------------------------------------------------------
