@@ -117,6 +117,27 @@ def test_a_result_from_a_mask_that_changed_during_the_run_is_predicted_again(qtb
     np.testing.assert_array_equal(window.editor.mask, inverted)
 
 
+def test_a_click_repaints_its_own_dot_not_the_box_around_all_dots(qtbot, window: MainWindow, tmp_path):
+    """Painting competes with the click's inference for the cores: a new dot, or an undone
+    one, repaints its 22 px square, not the box spanning every dot (much of the canvas)."""
+    _open(qtbot, window, tmp_path)
+    _click(qtbot, window, 10, 10)
+    _click(qtbot, window, 85, 55)
+    requested = []
+    update = window.canvas.update
+    window.canvas.update = lambda *rect: (requested.extend(rect), update(*rect))[1]
+
+    def dot_repaints() -> list:
+        return [r for r in requested if r.width() <= 30 and r.height() <= 30]
+
+    centre = window.canvas.map_from_image(QPointF(50.5, 40.5)).toPoint()
+    _click(qtbot, window, 50, 40)
+    assert len(dot_repaints()) == 1 and dot_repaints()[0].contains(centre)
+    requested.clear()
+    press(qtbot, window, "Ctrl+Z")  # the third dot goes, the others stay
+    assert len(dot_repaints()) == 1 and dot_repaints()[0].contains(centre)
+
+
 def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindow, tmp_path):
     _open(qtbot, window, tmp_path)
     before = None if window.editor.mask is None else window.editor.mask.copy()

@@ -237,13 +237,13 @@ class ClickTool(CanvasTool):
             painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
         painter.restore()
 
-    def marks_rect(self, canvas: ToolCanvas) -> QRect:
-        """Widget area covered by the dots (for targeted repaints)."""
-        rect = QRectF()
+    def dot_marks(self, canvas: ToolCanvas) -> list[tuple[QRect, bool]]:
+        """Widget area (halo included) and colour of each dot, in drawing order."""
+        marks = []
         for click in self.controller.clicks:
             c = canvas.map_from_image(QPointF(click.x + 0.5, click.y + 0.5))
-            rect = rect.united(QRectF(c.x() - 11, c.y() - 11, 22, 22))
-        return rect.toAlignedRect()
+            marks.append((QRectF(c.x() - 11, c.y() - 11, 22, 22).toAlignedRect(), click.positive))
+        return marks
 
 
 class ClickToolMixin:
@@ -258,7 +258,7 @@ class ClickToolMixin:
         self.click_tool = ClickTool(self.click_controller)
         self.click_action = self.add_tool("clicks", "Clicks", self.click_tool, "C")
         self.click_action.setToolTip("Clicks (C): left click adds to the subject, right or Alt+click removes")
-        self._dots_rect = QRect()
+        self._dots: list[tuple[QRect, bool]] = []
 
     def _wire_click_tool(self, tools_menu: QMenu) -> None:
         self.click_controller.clicks_changed.connect(self._repaint_dots)
@@ -277,11 +277,18 @@ class ClickToolMixin:
         self._update_accept_action()
 
     def _repaint_dots(self) -> None:
-        """Repaint only where dots were and are: a full repaint of a 24 MP photo's canvas
-        right after a click competes with the click's inference for the two cores."""
-        now = self.click_tool.marks_rect(self.canvas)
-        self.canvas.update(self._dots_rect.united(now))
-        self._dots_rect = now
+        """Repaint only the dots that appeared or went away (clicks are appended, popped or
+        cleared, so they follow the common prefix). Painting right after a click competes
+        with the click's inference for the two cores: the box around all dots, repainted
+        before, spanned much of the canvas once clicks were apart (3-10 ms of painting per
+        click on a 24 MP photo) where one new dot is 22 x 22 pixels."""
+        now = self.click_tool.dot_marks(self.canvas)
+        same = 0
+        while same < min(len(now), len(self._dots)) and now[same] == self._dots[same]:
+            same += 1
+        for rect, _positive in self._dots[same:] + now[same:]:
+            self.canvas.update(rect)
+        self._dots = now
 
     def _clicks_active(self) -> bool:
         return self.canvas.tool is self.click_tool and bool(self.click_controller.clicks)
