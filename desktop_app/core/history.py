@@ -11,9 +11,10 @@ Everything here is plain numpy (no Qt) so the same logic is unit-testable and re
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 Rect = tuple[int, int, int, int]  # x, y, width, height in image pixels
@@ -88,7 +89,15 @@ Change = RegionChange | InvertChange
 
 
 def changed_bbox(before: np.ndarray, after: np.ndarray) -> Rect | None:
-    """Tight bounding box of the pixels that differ, or None when the arrays are equal."""
+    """Tight bounding box of the pixels that differ, or None when the arrays are equal.
+
+    2-D uint8 arrays (every mask diff of the editor) are compared in bands from each edge
+    inwards, stopping at the first band that differs: a click's 19 MP zoom box whose change
+    reaches the box's edges costs a few bands instead of a whole comparison (5.8 -> 0.3 ms),
+    and a change in the middle costs at most the one full pass the plain comparison makes.
+    """
+    if before.ndim == 2 and before.dtype == np.uint8 and after.dtype == np.uint8 and before.size:
+        return _changed_bbox_u8(before, after)
     diff = before != after
     if diff.ndim == 3:
         diff = diff.any(axis=2)
@@ -97,6 +106,51 @@ def changed_bbox(before: np.ndarray, after: np.ndarray) -> Rect | None:
         return None
     cols = np.flatnonzero(diff[rows[0] : rows[-1] + 1].any(axis=0))
     return (int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+
+
+Band = tuple[tuple[int, int], tuple[int, int]]  # (row start, stop), (column start, stop)
+
+
+def _bands(lo: int, hi: int, from_end: bool) -> Iterator[tuple[int, int]]:
+    """(start, stop) bands covering range(lo, hi) from one end, 16 wide then doubling up to
+    256: thin first (a change at the edge is found after reading little), then wide enough
+    that the per-band overhead stays small on a long scan."""
+    size = 16
+    while lo < hi:
+        k = min(size, hi - lo)
+        if from_end:
+            yield hi - k, hi
+            hi -= k
+        else:
+            yield lo, lo + k
+            lo += k
+        size = min(2 * size, 256)
+
+
+def _first_box(before: np.ndarray, after: np.ndarray, bands: Iterable[Band]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the differing pixels in the first band that has any, or None."""
+    for (r0, r1), (c0, c1) in bands:
+        d = cv2.compare(before[r0:r1, c0:c1], after[r0:r1, c0:c1], cv2.CMP_NE)  # SIMD, 0/255
+        x, y, w, h = cv2.boundingRect(d)
+        if w:
+            return c0 + x, r0 + y, c0 + x + w, r0 + y + h
+    return None
+
+
+def _changed_bbox_u8(before: np.ndarray, after: np.ndarray) -> Rect | None:
+    """changed_bbox for 2-D uint8: first and last differing rows, then columns in between."""
+    h, w = before.shape
+    top = _first_box(before, after, ((r, (0, w)) for r in _bands(0, h, False)))
+    if top is None:
+        return None
+    bottom = _first_box(before, after, ((r, (0, w)) for r in _bands(top[1], h, True)))
+    assert bottom is not None  # the top row differs at least
+    rows = (top[1], bottom[3])
+    x0, x1 = min(top[0], bottom[0]), max(top[2], bottom[2])  # columns known to differ
+    left = _first_box(before, after, ((rows, c) for c in _bands(0, x0, False)))
+    right = _first_box(before, after, ((rows, c) for c in _bands(x1, w, True)))
+    x0, x1 = x0 if left is None else left[0], x1 if right is None else right[2]
+    return (x0, rows[0], x1 - x0, rows[1] - rows[0])
 
 
 def diff_region(before: np.ndarray, after: np.ndarray, x: int = 0, y: int = 0) -> RegionChange | None:

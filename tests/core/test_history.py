@@ -28,6 +28,40 @@ def test_changed_bbox_is_tight() -> None:
     assert changed_bbox(a, a) is None
 
 
+def _reference_bbox(a: np.ndarray, b: np.ndarray) -> tuple[int, int, int, int] | None:
+    ys, xs = np.nonzero(a != b)
+    if ys.size == 0:
+        return None
+    return (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 600),
+    st.integers(1, 600),
+    st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.floats(0, 1, exclude_max=True)), max_size=4),
+    st.sampled_from(["plain", "view", "mirrored", "strided"]),
+)
+def test_changed_bbox_of_masks_matches_a_full_comparison(
+    h: int, w: int, points: list[tuple[float, float]], layout: str
+) -> None:
+    """uint8 masks are compared in bands from the edges inwards; the box must still be exact,
+    whether the change touches an edge, sits in the middle, is absent, or the arrays are views
+    (a zoom box inside the document's mask)."""
+    rng = np.random.default_rng(h * 1000 + w)
+    a = rng.integers(0, 3, (h + 4, w + 4), dtype=np.uint8)
+    b = a.copy()
+    for fx, fy in points:
+        b[2 + int(fy * h), 2 + int(fx * w)] += 1
+    view = {
+        "plain": lambda m: np.ascontiguousarray(m[2:-2, 2:-2]),
+        "view": lambda m: m[2:-2, 2:-2],
+        "mirrored": lambda m: m[2:-2, -3:1:-1],
+        "strided": lambda m: m[::2, ::3],
+    }[layout]
+    assert changed_bbox(view(a), view(b)) == _reference_bbox(view(a), view(b))
+
+
 def test_diff_region_stores_only_changed_crop() -> None:
     a = np.zeros((1000, 1000), np.uint8)
     b = a.copy()

@@ -5,6 +5,7 @@ Driven with keys (C, Ctrl+R, Ctrl+Z, Esc, Enter) and mouse clicks, as a person d
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,59 @@ def test_rapid_clicks_are_all_applied(qtbot, window: MainWindow, tmp_path):
     qtbot.waitUntil(lambda: window.click_controller.session.applied[-1:] == [3], timeout=WAIT)
     mask = window.editor.mask
     assert all(mask[y, x] == 255 for x, y in points)
+
+
+def test_a_result_from_a_mask_that_changed_during_the_run_is_predicted_again(qtbot, window: MainWindow, tmp_path):
+    """The worker reads the live mask (no 24 MP copy per click). If the mask changes while it
+    runs, its result is not pasted over the change: the clicks are predicted again from the
+    mask as it is now, and undoing the click restores that mask exactly."""
+    _open(qtbot, window, tmp_path)
+    _remove(qtbot, window)  # left half is the subject
+    ctrl = window.click_controller
+    run, started, release, requests = ctrl.worker._fn, threading.Event(), threading.Event(), []
+
+    def held(req, token):
+        requests.append(req)
+        if len(requests) == 1:
+            started.set()
+            release.wait(WAIT / 1000)
+        return run(req, token)
+
+    ctrl.worker._fn = held
+    _click(qtbot, window, 70, 30, wait=False)
+    assert started.wait(WAIT / 1000)
+    assert requests[0].prev is window.editor.mask  # the live mask, not a copy
+    window.editor.invert()  # meanwhile: the right half is the subject now
+    inverted = window.editor.mask.copy()
+    release.set()
+    qtbot.waitUntil(lambda: ctrl.session.applied == [1], timeout=WAIT)
+    assert len(requests) == 2 and requests[1].mask_version > requests[0].mask_version
+    mask = window.editor.mask
+    assert mask[30, 70] == 255 and mask[30, 90] == 255  # the click, on the inverted mask
+    assert mask[30, 5] == 0  # the first run's result (left half kept) was not pasted
+    press(qtbot, window, "Ctrl+Z")
+    np.testing.assert_array_equal(window.editor.mask, inverted)
+
+
+def test_a_click_repaints_its_own_dot_not_the_box_around_all_dots(qtbot, window: MainWindow, tmp_path):
+    """Painting competes with the click's inference for the cores: a new dot, or an undone
+    one, repaints its 22 px square, not the box spanning every dot (much of the canvas)."""
+    _open(qtbot, window, tmp_path)
+    _click(qtbot, window, 10, 10)
+    _click(qtbot, window, 85, 55)
+    requested = []
+    update = window.canvas.update
+    window.canvas.update = lambda *rect: (requested.extend(rect), update(*rect))[1]
+
+    def dot_repaints() -> list:
+        return [r for r in requested if r.width() <= 30 and r.height() <= 30]
+
+    centre = window.canvas.map_from_image(QPointF(50.5, 40.5)).toPoint()
+    _click(qtbot, window, 50, 40)
+    assert len(dot_repaints()) == 1 and dot_repaints()[0].contains(centre)
+    requested.clear()
+    press(qtbot, window, "Ctrl+Z")  # the third dot goes, the others stay
+    assert len(dot_repaints()) == 1 and dot_repaints()[0].contains(centre)
 
 
 def test_escape_discards_the_session_and_enter_keeps_it(qtbot, window: MainWindow, tmp_path):

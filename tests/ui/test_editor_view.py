@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers.tiny_models import make_seg_model
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from ui_helpers import canvas_pixel, choose, drag, open_photo, press, remove, show_main_window, write_photo
 
 from desktop_app.ui.editor.canvas import ViewMode
@@ -97,6 +97,35 @@ def test_brush_size_keys_and_outline(qtbot, window: MainWindow, tmp_path: Path) 
     tool = window.canvas.tool
     rect = tool.overlay_rect(window.canvas, QPointF(50, 50))
     assert rect.width() >= 2 * window.brush_settings.radius * window.canvas.scale
+
+
+def test_focus_changes_do_not_repaint_the_canvas(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """The canvas draws no focus frame, and Qt's default focus handling repainted all of it:
+    on a 24 MP photo ~30 ms of painting at the first click after using a button, while the
+    click's inference needed the cores."""
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    qtbot.waitUntil(window.isActiveWindow)
+    paints = []
+
+    class PaintSpy(QObject):
+        def eventFilter(self, _obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                paints.append(event.rect())
+            return False
+
+    spy = PaintSpy()
+    window.canvas.installEventFilter(spy)
+    window.remove_button.setFocus()
+    qtbot.wait(50)
+    paints.clear()
+    window.canvas.setFocus()
+    qtbot.wait(50)
+    assert window.canvas.hasFocus() and paints == []
+    window.remove_button.setFocus()
+    qtbot.wait(50)
+    assert paints == []
+    window.canvas.update()  # the spy does see the canvas's paints
+    qtbot.waitUntil(lambda: bool(paints))
 
 
 def test_view_settings_persist(qtbot, window: MainWindow) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.history import MaskDocument
+from desktop_app.core.history import MaskDocument, RegionChange
 from desktop_app.core.mask_edit import Adjustments, Brush, Stroke, fill_holes
 from desktop_app.core.pipeline import model_input
 from desktop_app.ui.editor import jobs
@@ -46,6 +46,13 @@ class EditorController(QObject):
         # while the mask differs from it; undoing back to it makes them saved again.
         self._saved_mask: np.ndarray | None = None
         self._pending_adjust: Adjustments | None = None
+        # Bumped on every announced mask change (connected first, so before any other slot).
+        # A background job that reads the live mask instead of a copy (the click tool: copying
+        # a 24 MP mask per click cost ~5 ms on the GUI thread) compares it with the value at its
+        # submission to tell whether its input stayed the same while it ran.
+        self.mask_version = 0
+        self.mask_changed.connect(self._bump_mask_version)
+        self.mask_reset.connect(self._bump_mask_version)
         self.loader = LatestWinsWorker(jobs.open_photo, "open", self)
         self.remover = LatestWinsWorker(jobs.remove_background, "remove", self)
         self.adjuster = LatestWinsWorker(jobs.adjust_mask, "adjust", self)
@@ -59,6 +66,9 @@ class EditorController(QObject):
         # Slider drags fire many values per second; coalesce them per event-loop turn.
         self._adjust_timer = QTimer(self, singleShot=True, interval=0)
         self._adjust_timer.timeout.connect(self._submit_adjust)
+
+    def _bump_mask_version(self, *_rect: object) -> None:
+        self.mask_version += 1
 
     def shutdown(self) -> None:
         for w in (self.loader, self.remover, self.adjuster):
@@ -138,6 +148,17 @@ class EditorController(QObject):
             return
         self._finish_stroke()
         self.mask_changed.emit(doc.paste(label, patch, x, y))
+        self.history_changed.emit()
+
+    def apply_change(self, label: str, change: RegionChange | None) -> None:
+        """Apply ``change``, diffed off the GUI thread against the current mask, as one undoable
+        step (a click's result: the click tool checks that the mask version is still the one
+        its worker read). Unlike ``paste_mask`` nothing is compared on the GUI thread."""
+        doc = self.ensure_document()
+        if doc is None:
+            return
+        self._finish_stroke()
+        self.mask_changed.emit(doc.push(label, change, already_applied=False))
         self.history_changed.emit()
 
     # -- strokes (StrokeTarget) --------------------------------------------------------------
