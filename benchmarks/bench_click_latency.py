@@ -1,4 +1,4 @@
-"""Click to updated mask in the real editor (target 100 ms), small photo and 24 MP photo.
+"""Click to updated mask in the real editor (targets 60 ms on a small photo, 100 ms on 24 MP).
 
 ``bench_models.py`` times the click engine alone. A user feels more: the mouse event, the
 hand-off to the click worker, the worker's run while the GUI thread paints the new dot, the
@@ -35,7 +35,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_models import photo, print_report  # noqa: E402
 
-TARGET_MS = 100.0
+TARGET_MS = {"small": 60.0, "24mp": 100.0}  # issue #26: Berkeley-sized photo, 24 MP photo
 CLICKS = [(0.5, 0.5, True), (0.1, 0.1, False), (0.6, 0.5, True)]  # fractions of width, height
 
 
@@ -107,7 +107,9 @@ def row(what: str, values: list[float], target: float | None) -> dict:
     }
 
 
-def bench_photo(win, app, label: str, rgb: np.ndarray, sessions: int, workdir: Path, warmed: list[int]) -> list[dict]:
+def bench_photo(
+    win, app, label: str, rgb: np.ndarray, sessions: int, workdir: Path, warmed: list[int], target: float
+) -> list[dict]:
     from desktop_app.core.clicks.engine import Click, ClickSegmenter
 
     path = workdir / f"{label}.jpg"
@@ -136,7 +138,7 @@ def bench_photo(win, app, label: str, rgb: np.ndarray, sessions: int, workdir: P
             mask = mask.copy()
             mask[y0:y1, x0:x1] = patch
     return [
-        row(f"{label}: click -> mask updated in the editor", total, TARGET_MS),
+        row(f"{label}: click -> mask updated in the editor", total, target),
         row(f"{label}: repaint after the update", paint, None),
         row(f"{label}: engine alone (predict_patch, baseline)", core, None),
     ]
@@ -162,8 +164,11 @@ def main() -> int:
     win.show()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, hw in [("481x321 (Berkeley)", (321, 481)), ("6000x4000 (24 MP)", (4000, 6000))]:
-            rows += bench_photo(win, app, label, photo(*hw), args.sessions, Path(tmp), warmed)
+        for label, hw, target in [
+            ("481x321 (Berkeley)", (321, 481), TARGET_MS["small"]),
+            ("6000x4000 (24 MP)", (4000, 6000), TARGET_MS["24mp"]),
+        ]:
+            rows += bench_photo(win, app, label, photo(*hw), args.sessions, Path(tmp), warmed, target)
     win.ask_unsaved = lambda _doing: "discard"  # nothing to save: no Save/Discard/Cancel box
     win.close()
     print_report("click_latency", rows)

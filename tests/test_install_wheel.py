@@ -93,7 +93,7 @@ def test_wheel_from_sdist_installs_and_works_outside_the_repository(tmp_path: Pa
     listing = run([exe, "models"], away, env)
     site = next((venv / "lib").glob("python3*/site-packages"))
     assert f"embedded models: {site / 'desktop_app' / 'assets' / 'models'}" in listing
-    for name, kind in (("seednet-lite0.onnx", "segmentation"), ("seedclick-m.onnx", "'clicks'"),
+    for name, kind in (("seednet-lite0.onnx", "segmentation"), ("seedclick-lite0.onnx", "'clicks'"),
                        ("emoji-vae-decoder.onnx", "'generator-decoder'")):  # fmt: skip
         line = next(line for line in listing.splitlines() if f"] {name}:" in line)
         assert kind in line, line

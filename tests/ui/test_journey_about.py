@@ -37,7 +37,7 @@ def test_help_about_shows_versions_engine_models_and_settings(
     assert f"Seed Studio {app_version()}" in text
     assert f"onnxruntime\t{ort.__version__}" in text.replace("\n", "\t") or ort.__version__ in text
     assert "CPUExecutionProvider" in text
-    for name in ("seednet-lite0.onnx", "seedclick-m.onnx", "emoji-vae-decoder.onnx"):
+    for name in ("seednet-lite0.onnx", "seedclick-lite0.onnx", "emoji-vae-decoder.onnx"):
         assert name in text, text
     assert "segmentation" in text and "clicks" in text and "generator-decoder" in text
     assert "research use" in text and "MIT licence" in text  # the terms the files' metadata state

@@ -29,6 +29,7 @@ from ..losses import PIXEL_LOSSES, deep_supervision_loss
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
 from ..models.efficientnet_lite import load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
+from ..seg.config import PRETRAINED_ENCODERS
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA
 from .evaluate import evaluate_clicks, grabcut_predict
@@ -191,6 +192,7 @@ def cmd_export(args) -> int:
     metrics = checkpoint_metrics(ckpt)
     metrics["validation_data"] = Path(str(ckpt["task_config"].get("val_data", "berkeley"))).name
     spec = click_spec(size)
+    enc = model.config.encoder  # an ImageNet-pretrained encoder is part of what it learnt from
     metadata = {
         meta.KEY_KIND: meta.KIND_CLICKS,
         meta.KEY_NAME: args.name or Path(args.out).stem,
@@ -202,7 +204,9 @@ def cmd_export(args) -> int:
         meta.KEY_OUTPUT_INDEX: "0",
         meta.KEY_ACTIVATION: "none",
         meta.KEY_OUTPUT_MEANING: "object probability in [0,1] for the zoom crop, N x 1 x S x S",
-        meta.KEY_TRAINING_DATA: TRAINING_DATA,
+        meta.KEY_TRAINING_DATA: "; ".join(
+            [TRAINING_DATA, *([PRETRAINED_ENCODERS[enc]] if enc in PRETRAINED_ENCODERS else [])]
+        ),
         meta.KEY_METRICS: json.dumps(metrics),
         meta.KEY_EXTRA: json.dumps(
             {

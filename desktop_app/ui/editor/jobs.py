@@ -86,7 +86,7 @@ class RemoveResult:
     second_pass_model: str = ""  # the click model's name when the second pass ran, else ""
 
     def summary(self) -> str:
-        """What produced the mask, for the status bar: "seednet-m + second pass (seedclick-m)"."""
+        """What produced the mask, for the status bar: "seednet-lite0 + second pass (seedclick-lite0)"."""
         extra = f" + second pass ({self.second_pass_model})" if self.second_pass_model else ""
         return f"{self.model_name}{extra}"
 
