@@ -3,6 +3,7 @@
 Every method draws only the widget rectangle ``area`` it is given (the exposed or dirty part),
 sampling the photo from the pyramid level nearest screen resolution and the mask from a
 zero-copy view of the live array, so repaint cost follows the screen area, not the photo size.
+Zoomed out, the part of a level under that area is converted to a format Qt scales fast first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,18 @@ from desktop_app.ui.shared.qimage import ImageView
 
 MIN_SCALE, MAX_SCALE = 0.01, 64.0
 CANVAS_BG = QColor(43, 45, 48)
+
+# Qt's raster engine scales RGB32 / ARGB32_Premultiplied images with its SIMD bilinear path and
+# the formats of our zero-copy views (RGB888 photo levels, Indexed8 tint, Grayscale8, Alpha8)
+# with a generic per-pixel one: 4.7 and 7.8 ms for the photo and the tint of an overlay
+# repaint of a 24 MP photo's canvas, against 2.7 and 1.8 ms when the exposed part is converted
+# first (see CanvasDrawing._fast_source).
+_FAST_FORMATS = {
+    QImage.Format.Format_RGB888: QImage.Format.Format_RGB32,
+    QImage.Format.Format_Indexed8: QImage.Format.Format_ARGB32_Premultiplied,
+    QImage.Format.Format_Grayscale8: QImage.Format.Format_RGB32,
+    QImage.Format.Format_Alpha8: QImage.Format.Format_ARGB32_Premultiplied,
+}
 
 
 class ViewMode(StrEnum):
@@ -79,11 +92,29 @@ class CanvasDrawing:
         rects = self._source_rect(area, image.width())
         if rects is None:
             return
+        target, source = rects
+        if smooth:
+            image, source = self._fast_source(image, target, source)
         p.save()
         p.setClipRect(area)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        p.drawImage(rects[0], image, rects[1])
+        p.drawImage(target, image, source)
         p.restore()
+
+    def _fast_source(self, image: QImage, target: QRectF, source: QRectF) -> tuple[QImage, QRectF]:
+        """The part of ``image`` under ``source`` (one pixel more on each side, for the
+        filter) converted to a format Qt scales fast, and ``source`` in that copy.
+
+        Only for device scales in [0.5, 1), where the result is pixel-identical to drawing
+        the original (the levels of our pyramids are drawn at such scales): below 0.5 Qt's
+        fast path switches to a lower-precision downscale, and at 1 to a different sampling.
+        """
+        fast = _FAST_FORMATS.get(image.format())
+        device_scale = target.width() / source.width() * self.devicePixelRatioF()
+        if fast is None or not 0.5 <= device_scale < 1.0:
+            return image, source
+        box = source.toAlignedRect().adjusted(-1, -1, 1, 1).intersected(image.rect())
+        return image.copy(box).convertToFormat(fast), source.translated(-box.x(), -box.y())
 
     def _level_index(self, count: int) -> int:
         """Coarsest pyramid level still at or above screen resolution at the current zoom."""
