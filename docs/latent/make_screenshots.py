@@ -36,6 +36,20 @@ def settle(app, panel, seconds: float = 0.4) -> None:
         time.sleep(0.01)
 
 
+def offscreen_app(prefix: str, out: str):
+    """(QApplication, output folder, scratch folder) for a screenshot script: offscreen Qt,
+    throw-away settings (a run never reads or writes the user's), the output folder created."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    return app, folder, tmp
+
+
 def strip_metadata(src: Path, dst: Path) -> Path:
     import onnx
 
@@ -51,16 +65,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--encode", default="1f600", help="stem of the emoji to encode (default: grinning face)")
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="latent-shots-"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["SEED_STUDIO_SETTINGS_DIR"] = str(tmp / "settings")
-    from PySide6.QtWidgets import QApplication
-
+    app, out, tmp = offscreen_app("latent-shots-", args.out)
     from desktop_app.ui.latent.panel import LatentPanel
-
-    app = QApplication.instance() or QApplication([])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
 
     panel = LatentPanel(model_path=Path(args.model))
     panel.resize(*SIZE)

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import onnx
 import torch
 from torch import nn
 
@@ -24,12 +23,11 @@ from ..data.click_dataset import ClickTrainSet
 from ..data.click_sim import next_click
 from ..data.folder import load_decoded
 from ..data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
-from ..export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
+from ..export import checkpoint_metrics, credit_training_data, export_onnx, parity, store_file_weights_fp16
 from ..losses import PIXEL_LOSSES, deep_supervision_loss
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
 from ..models.efficientnet_lite import load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
-from ..seg.config import PRETRAINED_ENCODERS
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA
 from .evaluate import evaluate_clicks, grabcut_predict
@@ -192,7 +190,6 @@ def cmd_export(args) -> int:
     metrics = checkpoint_metrics(ckpt)
     metrics["validation_data"] = Path(str(ckpt["task_config"].get("val_data", "berkeley"))).name
     spec = click_spec(size)
-    enc = model.config.encoder  # an ImageNet-pretrained encoder is part of what it learnt from
     metadata = {
         meta.KEY_KIND: meta.KIND_CLICKS,
         meta.KEY_NAME: args.name or Path(args.out).stem,
@@ -204,9 +201,7 @@ def cmd_export(args) -> int:
         meta.KEY_OUTPUT_INDEX: "0",
         meta.KEY_ACTIVATION: "none",
         meta.KEY_OUTPUT_MEANING: "object probability in [0,1] for the zoom crop, N x 1 x S x S",
-        meta.KEY_TRAINING_DATA: "; ".join(
-            [TRAINING_DATA, *([PRETRAINED_ENCODERS[enc]] if enc in PRETRAINED_ENCODERS else [])]
-        ),
+        meta.KEY_TRAINING_DATA: credit_training_data(TRAINING_DATA, model.config.encoder),
         meta.KEY_METRICS: json.dumps(metrics),
         meta.KEY_EXTRA: json.dumps(
             {
@@ -230,19 +225,10 @@ def cmd_export(args) -> int:
     diff = parity(model, inputs, path)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")
     if args.fp16_weights:  # parity above is of the float32 file; this is the rounding on top of it
-        _store_fp16(path, metadata, [x.numpy() for x in inputs])
+        extra = json.loads(metadata[meta.KEY_EXTRA])
+        rounding = store_file_weights_fp16(path, metadata, extra, [[x.numpy() for x in inputs]])
+        print(f"weights stored as float16: {path.stat().st_size / 1e6:.2f} MB; rounding max abs diff {rounding:.2e}")
     return 0 if diff < 1e-4 else 1
-
-
-def _store_fp16(path: Path, metadata: dict[str, str], probe: list[np.ndarray]) -> None:
-    """Rewrite the exported file with float16 weight storage (half the bytes, same float32 math)."""
-    stored = onnx.load(str(path))
-    rounding = store_weights_fp16(stored, [probe])
-    extra = json.loads(metadata[meta.KEY_EXTRA])
-    extra |= {"weight_storage": "float16, cast to float32 when loaded", "fp16_rounding_max_abs_diff": rounding}
-    set_metadata(stored, metadata | {meta.KEY_EXTRA: json.dumps(extra)})
-    save_onnx_atomic(stored, path)
-    print(f"weights stored as float16: {path.stat().st_size / 1e6:.2f} MB; rounding max abs diff {rounding:.2e}")
 
 
 def cmd_eval(args) -> int:

@@ -21,34 +21,24 @@ Design choices, and why:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from .config_dict import DictConfig
 from .vae import PRESETS as VAE_PRESETS
 from .vae import Decoder, VAEConfig
 
 
 @dataclass
-class GANConfig:
+class GANConfig(DictConfig):
     latent: int = 64
     size: int = 64
     g_preset: str = "xs"  # a VAE preset: the generator is that preset's decoder
     d_widths: tuple[int, ...] = (32, 64, 128, 256)  # after each stride-2 stage: 32, 16, 8, 4 px
     spectral_norm: bool = False  # SN on every critic layer; off: the task's R1 penalty regularises
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["d_widths"] = list(self.d_widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> GANConfig:
-        d = dict(d)
-        d["d_widths"] = tuple(d.get("d_widths", cls.d_widths))
-        return cls(**d)
 
     def vae_config(self) -> VAEConfig:
         base = VAE_PRESETS[self.g_preset].to_dict()

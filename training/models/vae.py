@@ -15,32 +15,23 @@ Design choices, and why:
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from .config_dict import DictConfig
 
 LOGVAR_RANGE = (-12.0, 6.0)
 
 
 @dataclass
-class VAEConfig:
+class VAEConfig(DictConfig):
     latent: int = 64
     size: int = 64
     widths: tuple[int, ...] = (32, 64, 128, 256)  # at size/2, size/4, size/8, size/16
     out_width: int = 24  # channels of the last (full-resolution) stage of the decoder
     blocks: int = 1  # residual blocks per stage
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["widths"] = list(self.widths)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> VAEConfig:
-        d = dict(d)
-        d["widths"] = tuple(d.get("widths", cls.widths))
-        return cls(**d)
 
 
 PRESETS: dict[str, VAEConfig] = {

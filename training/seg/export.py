@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import onnx
 import torch
 
 from desktop_app.core import model_meta as meta
 from desktop_app.core.models import keep_aspect_size
 
-from ..export import checkpoint_metrics, export_onnx, parity, save_onnx_atomic, set_metadata, store_weights_fp16
+from ..export import checkpoint_metrics, credit_training_data, export_onnx, parity, store_file_weights_fp16
 from ..models.segnet import SegNet, SegNetConfig, count_parameters
 from ..trainer import load_checkpoint
-from .config import ARCHITECTURES, PRETRAINED_ENCODERS, TRAINING_DATA
+from .config import ARCHITECTURES, TRAINING_DATA
 
 VERSION = "1"
 
@@ -65,9 +64,7 @@ def export_checkpoint(
         metrics = _measure(model, val_dir, size, keep_aspect, flip_average) | {"step": ckpt.get("step")}
     metrics["validation_data"] = Path(str(task.get("val_data", "sod"))).name
     encoder = model.config.encoder
-    training_data = "; ".join(
-        [TRAINING_DATA, *([PRETRAINED_ENCODERS[encoder]] if encoder in PRETRAINED_ENCODERS else [])]
-    )
+    training_data = credit_training_data(TRAINING_DATA, encoder)
     metadata = {
         meta.KEY_KIND: meta.KIND_SEGMENTATION,
         meta.KEY_NAME: name,
@@ -107,11 +104,7 @@ def export_checkpoint(
     diff = max(parity(model, (x,), path) for x in probes)
     rounding = None
     if fp16_weights:  # parity above is of the float32 file; this is the rounding on top of it
-        stored = onnx.load(str(path))
-        rounding = store_weights_fp16(stored, [x.numpy() for x in probes])
-        extra["fp16_rounding_max_abs_diff"] = rounding
-        set_metadata(stored, metadata | {meta.KEY_EXTRA: json.dumps(extra)})
-        save_onnx_atomic(stored, path)
+        rounding = store_file_weights_fp16(path, metadata, extra, [x.numpy() for x in probes])
     return path, diff, rounding
 
 
