@@ -59,6 +59,7 @@ class Segmenter:
                 resolve_convention(spec_override)
             self.spec = load_spec(model_path, spec_override)
         self.model_path = str(model_path)
+        self._providers = providers
         self.session = get_session(model_path, providers=providers, threads=threads)
         self.provider = active_provider(self.session)
         self._output_name = self.spec.output_name or self.session.get_outputs()[self.spec.output_index].name
@@ -70,6 +71,13 @@ class Segmenter:
         # ``flip_average`` overrides that (None: as the file says).
         recorded = bool(self.spec.extra.get("test_time_flip", False))
         self.flip_average = recorded if flip_average is None else flip_average
+
+    def with_threads(self, threads: int) -> Segmenter:
+        """The same model, spec and mirror setting on a session with ``threads`` intra-op threads
+        (the batch engine's data-parallel lanes use single-threaded sessions)."""
+        return Segmenter(
+            self.model_path, self.spec, providers=self._providers, threads=threads, flip_average=self.flip_average
+        )
 
     # ---------------------------------------------------------------- steps (public for tests)
 

@@ -224,3 +224,39 @@ def test_interrupt_mid_batch_cleans_up(tmp_path: Path, segmenter: Segmenter) -> 
     assert not list(out.rglob(f"*{TEMP_SUFFIX}"))
     for p in out.rglob("*.png"):
         assert Image.open(p).convert("RGBA").size == (64, 48)
+
+
+def test_lanes_split_the_cores_and_change_no_byte(tmp_path: Path, segmenter: Segmenter, monkeypatch) -> None:
+    """On a CPU the engine runs one photo per core on single-threaded sessions; the outputs are
+    byte-identical to one lane's, every photo is reported once, on the caller's thread."""
+    from desktop_app.core.batch import engine
+
+    lane_seg, lanes = engine.inference_lanes(segmenter, RemoveOptions(), cores=2)
+    assert lanes == 2 and lane_seg is not segmenter
+    assert lane_seg.session.get_session_options().intra_op_num_threads == 1
+    assert lane_seg.spec == segmenter.spec and lane_seg.flip_average == segmenter.flip_average
+    big_seg, big = engine.inference_lanes(segmenter, RemoveOptions(), cores=16)
+    assert big == engine.MAX_LANES and big_seg.session.get_session_options().intra_op_num_threads == 4
+    assert engine.inference_lanes(segmenter, RemoveOptions(), cores=1) == (segmenter, 1)
+    assert engine.inference_lanes(segmenter, RemoveOptions(second_pass=True), cores=8) == (segmenter, 1)
+
+    src = tmp_path / "in"
+    for i in range(9):
+        save(src / f"p{i}.jpg", seed=i)
+    (src / "broken.jpg").write_bytes(b"not a jpeg")
+    results = {}
+    for n in (1, 3):
+        monkeypatch.setattr(engine, "physical_cores", lambda n=n: n)
+        seen: list[str] = []
+        caller = threading.get_ident()
+
+        def progress(done: int, total: int, item: BatchItem, seen=seen, caller=caller) -> None:
+            assert threading.get_ident() == caller
+            seen.append(item.source.name)
+
+        out = tmp_path / f"out{n}"
+        report = run_batch([src], out, RemoveOptions(), segmenter, progress)
+        assert sorted(seen) == sorted(p.name for p in src.iterdir())
+        assert [it.source.name for it in report.items if it.status == "failed"] == ["broken.jpg"]
+        results[n] = tree_hashes(out)
+    assert len(results[3]) == 9 and results[1] == results[3]
