@@ -17,7 +17,7 @@ from desktop_app.core.latent.generator import Generator, find_generator
 from training.gen.adversarial import GANTask
 from training.gen.diffaug import diff_augment, translation
 from training.gen.sefa import sefa_directions, sefa_for_prior
-from training.models.gan import GAN, PRESETS, warm_start_from_vae
+from training.models.gan import GAN, PRESETS, GANConfig, warm_start_from_vae
 from training.models.vae import PRESETS as VAE_PRESETS
 from training.models.vae import VAE
 from training.trainer import TrainConfig, Trainer, load_checkpoint
@@ -39,11 +39,11 @@ def test_diffaugment_is_seeded_differentiable_and_fills_white() -> None:
     assert float(shifted.mean()) > 0  # some image moved, and the gap is white, not black
 
 
-def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray) -> Trainer:
+def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray, critic: str = "plain") -> Trainer:
     from training.data.emoji import ArraySet
 
     torch.manual_seed(0)
-    model = GAN(PRESETS["tiny"])
+    model = GAN(GANConfig.from_dict({**PRESETS["tiny"].to_dict(), "critic": critic}))
     cfg = TrainConfig(
         out=str(out), epochs=3, batch_size=4, lr=2e-3, min_lr_ratio=1.0, weight_decay=0.0, warmup_steps=2,
         bf16=False, channels_last=True, num_workers=0, max_steps=max_steps, checkpoint_minutes=60, ema_decay=0.9,
@@ -57,22 +57,32 @@ def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray) -> Trainer:
     return Trainer(model, "gan", model.cfg.to_dict(), task, ArraySet(images), cfg, param_groups=groups)
 
 
-def test_adversarial_steps_update_both_networks_and_resume_exactly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("critic", ["plain", "projected"])
+def test_adversarial_steps_update_both_networks_and_resume_exactly(tmp_path: Path, critic: str) -> None:
     images = np.random.default_rng(0).integers(0, 256, (10, 16, 16, 3), dtype=np.uint8)  # 2 steps per epoch
-    full = _tiny_trainer(tmp_path / "full", 5, images)
+    full = _tiny_trainer(tmp_path / "full", 5, images, critic)
     before = {k: v.clone() for k, v in full.model.state_dict().items()}
+    features = full.model.discriminator.__dict__.get("_features", torch.nn.Module())
+    frozen = {k: v.clone() for k, v in features.state_dict().items()}
     full.train()
     after = full.model.state_dict()
     for prefix in ("generator.", "discriminator."):
         changed = [k for k in after if k.startswith(prefix) and not torch.equal(before[k], after[k])]
         assert any(k.endswith("weight") or k.endswith("original") for k in changed), prefix
+    if critic == "projected":  # the pretrained features and the random projections never move,
+        d = full.model.discriminator  # and neither is a trainable parameter or a checkpoint burden
+        assert frozen and all(torch.equal(v, d._features.state_dict()[k]) for k, v in frozen.items())
+        projections = [k for k in after if ".proj" in k]
+        assert len(projections) == 4 and all(torch.equal(before[k], after[k]) for k in projections)
+        assert not any("_features" in k for k in after)
+        assert sum(p.numel() for p in d.parameters()) < 1_000_000
     log = (tmp_path / "full" / "log.csv").read_text() if (tmp_path / "full" / "log.csv").exists() else ""
     assert full.step == 5 and not log  # logs every 20 steps: nothing yet
 
-    first = _tiny_trainer(tmp_path / "split", 3, images)  # stops mid-epoch 2, saves last.pt
+    first = _tiny_trainer(tmp_path / "split", 3, images, critic)  # stops mid-epoch 2, saves last.pt
     first.train()
     assert load_checkpoint(tmp_path / "split" / "last.pt")["step"] == 3
-    second = _tiny_trainer(tmp_path / "split", 5, images)
+    second = _tiny_trainer(tmp_path / "split", 5, images, critic)
     assert second.resume()
     second.train()
     for key, value in full.model.state_dict().items():
@@ -157,3 +167,19 @@ def test_cli_trains_exports_with_parity_and_the_app_reads_a_gan(gan_run: Path, t
 def test_export_refuses_a_kind_that_does_not_match(gan_run: Path, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="gan checkpoint"):
         gen_main(["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(tmp_path / "x"), "--kind", "vae"])
+
+
+def test_projected_critic_reads_pretrained_features_and_passes_gradients_to_images() -> None:
+    """Its features are ImageNet's (a real photo and its noise differ), gradients reach the image
+    for the generator's update, and the critic's own step builds no graph through the network."""
+    from training.models.projected_d import ProjectedDiscriminator
+
+    d = ProjectedDiscriminator(size=64)
+    assert not d._features.training and not any(p.requires_grad for p in d._features.parameters())
+    x = torch.rand(2, 3, 64, 64, requires_grad=True)
+    d(x).sum().backward()
+    assert x.grad is not None and float(x.grad.abs().sum()) > 0
+    feats = d.features(torch.rand(2, 3, 64, 64))
+    assert [f.shape[-1] for f in feats] == [32, 16, 8, 4] and all(f.grad_fn is None for f in feats)
+    d.train()  # GAN.train() must not put the frozen ImageNet BatchNorm statistics into training mode
+    assert not d._features.training

@@ -170,6 +170,10 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
     train_idx, val_idx = split(stems, args.val_fraction)
     preset = args.preset if args.preset in PRESETS else "xs"
     config = GANConfig.from_dict({**PRESETS[preset].to_dict(), "size": args.size})
+    config.critic = getattr(args, "critic", "plain")
+    last = Path(args.out) / "last.pt"
+    if args.resume and last.is_file():  # a resumed run keeps the critic its checkpoint was made with
+        config.critic = load_checkpoint(last).get("model_config", {}).get("critic", "plain")
     if args.latent:
         config.latent = args.latent
     model = GAN(config)

@@ -53,6 +53,13 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     g = p.add_argument_group("GAN (--kind gan)")
     g.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")
     g.add_argument("--r1", type=float, default=0.1, help="R1 penalty weight gamma (lazy, every 8 steps)")
+    g.add_argument(
+        "--critic",
+        default="plain",
+        choices=["plain", "projected"],
+        help="plain: a strided CNN from scratch; projected: frozen ImageNet EfficientNet-Lite0 features "
+        "with small heads (Projected GAN; learns from step one)",
+    )
     g.add_argument("--d-lr-ratio", type=float, default=1.0, help="critic learning rate / generator learning rate")
 
     from .export import add_export_args

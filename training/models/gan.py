@@ -39,6 +39,7 @@ class GANConfig(DictConfig):
     g_preset: str = "xs"  # a VAE preset: the generator is that preset's decoder
     d_widths: tuple[int, ...] = (32, 64, 128, 256)  # after each stride-2 stage: 32, 16, 8, 4 px
     spectral_norm: bool = False  # SN on every critic layer; off: the task's R1 penalty regularises
+    critic: str = "plain"  # "plain" (strided CNN above) or "projected" (frozen EfficientNet-Lite0 features)
 
     def vae_config(self) -> VAEConfig:
         base = VAE_PRESETS[self.g_preset].to_dict()
@@ -98,6 +99,17 @@ class Discriminator(nn.Module):
         return self.head(self.features(x * 2.0 - 1.0).flatten(1)).squeeze(1)
 
 
+def make_critic(cfg: GANConfig) -> nn.Module:
+    """The critic ``cfg.critic`` names; "projected" needs the train extra's pretrained weights."""
+    if cfg.critic == "projected":
+        from .projected_d import ProjectedDiscriminator
+
+        return ProjectedDiscriminator(size=cfg.size, pretrained=True)
+    if cfg.critic != "plain":
+        raise ValueError(f"unknown critic {cfg.critic!r} (plain or projected)")
+    return Discriminator(cfg)
+
+
 class GAN(nn.Module):
     """Generator + discriminator in one module, so one trainer, EMA and checkpoint hold both."""
 
@@ -105,7 +117,7 @@ class GAN(nn.Module):
         super().__init__()
         self.cfg = cfg or GANConfig()
         self.generator = Decoder(self.cfg.vae_config())
-        self.discriminator = Discriminator(self.cfg)
+        self.discriminator = make_critic(self.cfg)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.generator(z)
