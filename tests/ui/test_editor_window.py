@@ -335,3 +335,21 @@ def test_drag_enter_accepts_files_and_paste_accepts_file_urls(qtbot, window: Mai
     # handlers (after the interpreter is gone), the process would crash on exit.
     QGuiApplication.clipboard().clear()
     assert window.editor.photo_path == photo
+
+
+def test_a_change_of_nothing_repaints_nothing(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A click on what is already selected (or an undo with nothing to undo) changes no pixel:
+    the views hear nothing (the canvas reads an empty rectangle as "repaint and rebuild all")."""
+    open_photo(qtbot, window, write_photo(tmp_path / "p.png"))
+    new = np.zeros((64, 96), np.uint8)
+    new[10:20, 30:40] = 255
+    heard: list[object] = []
+    window.editor.mask_changed.connect(heard.append)
+    window.editor.paste_mask("Clicks", new)
+    assert heard == [(30, 10, 10, 10)]
+    window.editor.paste_mask("Clicks", new[5:25, 25:45], 25, 5)  # the same pixels again
+    window.editor.apply_change("Clicks", None)
+    assert heard == [(30, 10, 10, 10)] and window.editor.doc.history.undo_label == "Clicks"
+    window.editor.undo()
+    window.editor.undo()  # nothing left to undo
+    assert heard == [(30, 10, 10, 10), (30, 10, 10, 10)] and not window.editor.mask.any()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.core.history import MaskDocument, RegionChange
+from desktop_app.core.history import MaskDocument, Rect, RegionChange
 from desktop_app.core.mask_edit import Adjustments, Brush, Stroke, fill_holes
 from desktop_app.core.pipeline import model_input
 from desktop_app.ui.editor import jobs
@@ -147,7 +147,7 @@ class EditorController(QObject):
         if doc is None:
             return
         self._finish_stroke()
-        self.mask_changed.emit(doc.paste(label, patch, x, y))
+        self._emit_if_changed(doc.paste(label, patch, x, y))
         self.history_changed.emit()
 
     def apply_change(self, label: str, change: RegionChange | None) -> None:
@@ -158,7 +158,7 @@ class EditorController(QObject):
         if doc is None:
             return
         self._finish_stroke()
-        self.mask_changed.emit(doc.push(label, change, already_applied=False))
+        self._emit_if_changed(doc.push(label, change, already_applied=False))
         self.history_changed.emit()
 
     # -- strokes (StrokeTarget) --------------------------------------------------------------
@@ -196,13 +196,20 @@ class EditorController(QObject):
         self.doc.push(label, stroke.finish())
         self.history_changed.emit()
 
+    def _emit_if_changed(self, rect: Rect | None) -> None:
+        """Tell the views about a change; the document's None means "no pixel changed" (a click
+        on what is already selected, nothing to undo), while the canvas reads None as "repaint
+        everything" and would rebuild its whole zoom pyramid for nothing."""
+        if rect is not None:
+            self.mask_changed.emit(rect)
+
     # -- whole-mask actions ------------------------------------------------------------------
     def _action(self, fn) -> None:
         if self.doc is None:
             self.error.emit("No mask yet", "Run “Remove background” or paint with the brush first.")
             return
         self._finish_stroke()
-        self.mask_changed.emit(fn(self.doc))
+        self._emit_if_changed(fn(self.doc))
         self.history_changed.emit()
 
     def invert(self) -> None:
@@ -216,12 +223,12 @@ class EditorController(QObject):
 
     def undo(self) -> None:
         if self.doc is not None and self._stroke is None:
-            self.mask_changed.emit(self.doc.undo())
+            self._emit_if_changed(self.doc.undo())
             self.history_changed.emit()
 
     def redo(self) -> None:
         if self.doc is not None and self._stroke is None:
-            self.mask_changed.emit(self.doc.redo())
+            self._emit_if_changed(self.doc.redo())
             self.history_changed.emit()
 
     # -- adjustments ------------------------------------------------------------------------
