@@ -183,3 +183,15 @@ def test_projected_critic_reads_pretrained_features_and_passes_gradients_to_imag
     assert [f.shape[-1] for f in feats] == [32, 16, 8, 4] and all(f.grad_fn is None for f in feats)
     d.train()  # GAN.train() must not put the frozen ImageNet BatchNorm statistics into training mode
     assert not d._features.training
+
+
+def test_diffaug_policy_is_chosen_on_the_command_line_and_checked(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SEED_CACHE", str(tmp_path / "cache"))
+    data = make_rgba_folder(tmp_path / "data", n=6)
+    argv = ["train", "--kind", "gan", "--data", str(data), "--out", str(tmp_path / "run"), "--preset", "tiny"]
+    argv += ["--size", "16", "--epochs", "1", "--batch-size", "4", "--warmup", "1", "--threads", "1"]
+    with pytest.raises(SystemExit, match=r"unknown operation.*colour"):
+        gen_main([*argv, "--diffaug", "translation,colour"])
+    assert gen_main([*argv, "--diffaug", "translation,cutout"]) == 0
+    loss = load_checkpoint(tmp_path / "run" / "last.pt")["task_config"]["loss"]
+    assert loss["diffaugment"] == ["translation", "cutout"]

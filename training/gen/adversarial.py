@@ -28,7 +28,7 @@ from torch import nn
 from ..data.emoji import ArraySet, load_emoji, split
 from ..models.gan import GAN, PRESETS, GANConfig, count_parameters, warm_start_from_vae
 from ..trainer import Trainer, load_checkpoint
-from .diffaug import POLICY, diff_augment
+from .diffaug import OPS, POLICY, diff_augment
 from .figures import save_png, tile
 from .train import TimeBudget, gen_train_config, to_tensor, to_uint8
 
@@ -199,7 +199,11 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             "weight_decay": 0.0,
         },
     ]
-    task = GANTask(images[val_idx], images[train_idx], config.latent, seed=args.seed, r1_gamma=args.r1)
+    policy = tuple(p for p in getattr(args, "diffaug", ",".join(POLICY)).split(",") if p)
+    unknown = [p for p in policy if p not in OPS]
+    if unknown:
+        raise SystemExit(f"--diffaug: unknown operation(s) {', '.join(unknown)} (choose from {', '.join(OPS)})")
+    task = GANTask(images[val_idx], images[train_idx], config.latent, args.seed, policy, r1_gamma=args.r1)
     task_config = {
         "task": "gen",
         "kind": "gan",
@@ -213,7 +217,7 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             "r1_gamma": args.r1,
             "r1_every": task.r1_every,
             "critic_spectral_norm": config.spectral_norm,
-            "diffaugment": list(POLICY),
+            "diffaugment": list(policy),
         },
         "d_lr_ratio": args.d_lr_ratio,
         "warm_start": warm,

@@ -60,6 +60,11 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
         help="plain: a strided CNN from scratch; projected: frozen ImageNet EfficientNet-Lite0 features "
         "with small heads (Projected GAN; learns from step one)",
     )
+    g.add_argument(
+        "--diffaug",
+        default="color,translation,cutout",
+        help="DiffAugment policy on reals and fakes (comma-separated; a resumed run may change it)",
+    )
     g.add_argument("--d-lr-ratio", type=float, default=1.0, help="critic learning rate / generator learning rate")
 
     from .export import add_export_args

@@ -69,11 +69,11 @@ def cutout(x: torch.Tensor, gen: torch.Generator, ratio: float = 0.5) -> torch.T
     return x * (1 - inside) + 0.5 * inside
 
 
-_OPS = {"color": color, "translation": translation, "cutout": cutout}
+OPS = {"color": color, "translation": translation, "cutout": cutout}
 
 
 def diff_augment(x: torch.Tensor, gen: torch.Generator, policy: tuple[str, ...] = POLICY) -> torch.Tensor:
     """Apply ``policy`` in order; the result stays differentiable with respect to ``x``."""
     for name in policy:
-        x = _OPS[name](x, gen)
+        x = OPS[name](x, gen)
     return x.contiguous()
