@@ -7,6 +7,7 @@ each one exactly with a tiny model whose output is a known function of its input
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 
@@ -75,9 +76,10 @@ class Segmenter:
     def with_threads(self, threads: int) -> Segmenter:
         """The same model, spec and mirror setting on a session with ``threads`` intra-op threads
         (the batch engine's data-parallel lanes use single-threaded sessions)."""
-        return Segmenter(
-            self.model_path, self.spec, providers=self._providers, threads=threads, flip_average=self.flip_average
-        )
+        twin = copy.copy(self)  # keeps a subclass's behaviour (and every setting) with the new session
+        twin.session = get_session(self.model_path, providers=self._providers, threads=threads)
+        twin.provider = active_provider(twin.session)
+        return twin
 
     # ---------------------------------------------------------------- steps (public for tests)
 
