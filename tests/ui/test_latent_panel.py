@@ -261,3 +261,19 @@ def test_buttons_go_through_dialog_hooks(qtbot, panel: LatentPanel, tmp_path: Pa
     click(qtbot, panel.save_button)
     assert not panel.files.busy and not panel.errors
     render_done(qtbot, panel)
+
+
+def test_long_direction_names_show_from_their_start(qtbot) -> None:
+    """A GAN's "yellow figure ↔ pink person" was shown as "igure ↔ pink person"."""
+    from desktop_app.ui.latent.sliders import NAME_MIN_WIDTH, DirectionSliders
+
+    sliders = DirectionSliders()
+    qtbot.addWidget(sliders)
+    names = ["blob ↔ person", "yellow figure ↔ pink person"]
+    sliders.set_count(3, names)
+    sliders.show()
+    long_field = sliders.names[1]
+    assert long_field.width() >= long_field.fontMetrics().horizontalAdvance(names[1])
+    assert all(field.cursorPosition() == 0 for field in sliders.names)
+    sliders.set_count(2, [])  # short or no names: the compact width again
+    assert sliders.names[0].width() == NAME_MIN_WIDTH

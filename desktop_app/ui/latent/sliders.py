@@ -27,6 +27,9 @@ STEPS = 1000  # slider positions on each side of 0
 DEFAULT_RANGE = 3.0
 
 
+NAME_MIN_WIDTH, NAME_MAX_WIDTH = 120, 240  # pixels of the editable direction names
+
+
 class DirectionSliders(QWidget):
     """Signals: ``value_changed(k, v)`` while moving, ``settled()`` when a change is complete
     (release, reset, typed range), ``names_changed(list)`` after a rename."""
@@ -68,6 +71,13 @@ class DirectionSliders(QWidget):
         layout.addStretch(1)
 
     # -- building ------------------------------------------------------------------------------
+    def _name_width(self, names: list[str]) -> int:
+        """Wide enough for the longest given name (a model's "yellow figure ↔ pink person"
+        was cut to "igure ↔ pink person"), between 120 and 240 pixels."""
+        metrics = self.fontMetrics()
+        longest = max((metrics.horizontalAdvance(n) for n in names), default=0)
+        return max(NAME_MIN_WIDTH, min(NAME_MAX_WIDTH, longest + 12))
+
     def set_count(self, count: int, names: list[str] | None = None, explained: tuple[float, ...] = ()) -> None:
         """Rebuild ``count`` rows (a new model); names are custom names ('' = default)."""
         while self.grid.count():
@@ -77,11 +87,13 @@ class DirectionSliders(QWidget):
         self.sliders, self.names, self.readouts, self.resets = [], [], [], []
         self.values = np.zeros(count)
         names = list(names or [])
+        width = self._name_width(names)
         for k in range(count):
             name = QLineEdit(names[k] if k < len(names) else "")
             name.setPlaceholderText(f"direction {k + 1}")
             name.setFrame(False)
-            name.setFixedWidth(120)
+            name.setFixedWidth(width)
+            name.setCursorPosition(0)  # a name too long for the field shows its start, not its end
             share = f" ({100 * explained[k]:.1f}% of the variance)" if k < len(explained) else ""
             name.setToolTip(f"Direction {k + 1}{share}. Type to rename; names are kept per model.")
             name.editingFinished.connect(self._emit_names)
