@@ -24,12 +24,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD
+
 FEATURE_NOTE = (
     "EfficientNet-Lite0 (ImageNet) pooled features at 224 px: comparable only between our models, "
     "NOT with published Inception FID/KID"
 )
-IMAGENET_MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
-IMAGENET_STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+_MEAN = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+_STD = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
 
 
 class FeatureExtractor:
@@ -58,7 +60,7 @@ class FeatureExtractor:
             x = torch.from_numpy(chunk).float() / 255.0
             if x.shape[-1] != self.size or x.shape[-2] != self.size:
                 x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
-            out.append(self._pooled((x - IMAGENET_MEAN) / IMAGENET_STD).double().numpy())
+            out.append(self._pooled((x - _MEAN) / _STD).double().numpy())
         return np.concatenate(out) if out else np.zeros((0, 1280))
 
 

@@ -174,7 +174,7 @@ def test_projected_critic_reads_pretrained_features_and_passes_gradients_to_imag
     for the generator's update, and the critic's own step builds no graph through the network."""
     from training.models.projected_d import ProjectedDiscriminator
 
-    d = ProjectedDiscriminator(size=64)
+    d = ProjectedDiscriminator()
     assert not d._features.training and not any(p.requires_grad for p in d._features.parameters())
     x = torch.rand(2, 3, 64, 64, requires_grad=True)
     d(x).sum().backward()

@@ -22,11 +22,10 @@ from desktop_app.core.clicks.engine import (
 from ..data.click_dataset import ClickTrainSet
 from ..data.click_sim import next_click
 from ..data.folder import load_decoded
-from ..data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD
 from ..export import checkpoint_metrics, credit_training_data, export_onnx, parity, store_file_weights_fp16
 from ..losses import PIXEL_LOSSES, deep_supervision_loss
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
-from ..models.efficientnet_lite import load_pretrained_encoder
+from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA

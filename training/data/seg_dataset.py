@@ -9,13 +9,11 @@ from torch.utils.data import Dataset
 
 from desktop_app.core.models import keep_aspect_size
 
+from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD
 from .augment import AugmentConfig, augment_pair
 from .folder import DecodedSet
 
 cv2.setNumThreads(1)  # loader workers share 2 cores with the training threads
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def to_tensor(image: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:

@@ -174,10 +174,10 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
     train_idx, val_idx = split(stems, args.val_fraction)
     preset = args.preset if args.preset in PRESETS else "xs"
     config = GANConfig.from_dict({**PRESETS[preset].to_dict(), "size": args.size})
-    config.critic = getattr(args, "critic", "plain")
     last = Path(args.out) / "last.pt"
-    if args.resume and last.is_file():  # a resumed run keeps the critic its checkpoint was made with
-        config.critic = load_checkpoint(last).get("model_config", {}).get("critic", "plain")
+    previous = load_checkpoint(last) if args.resume and last.is_file() else {}
+    # a resumed run keeps the critic its checkpoint was made with
+    config.critic = previous.get("model_config", {}).get("critic", "plain") if previous else args.critic
     if args.latent:
         config.latent = args.latent
     model = GAN(config)
@@ -199,7 +199,7 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             "weight_decay": 0.0,
         },
     ]
-    policy = tuple(p for p in getattr(args, "diffaug", ",".join(POLICY)).split(",") if p)
+    policy = tuple(p for p in args.diffaug.split(",") if p)
     unknown = [p for p in policy if p not in OPS]
     if unknown:
         raise SystemExit(f"--diffaug: unknown operation(s) {', '.join(unknown)} (choose from {', '.join(OPS)})")
@@ -220,14 +220,11 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             "diffaugment": list(policy),
         },
         "d_lr_ratio": args.d_lr_ratio,
-        "warm_start": warm,
+        # a resumed run keeps the warm-start provenance recorded by the first session
+        "warm_start": previous.get("task_config", {}).get("warm_start", "") if previous else warm,
         "n_train": len(train_idx),
         "n_val": len(val_idx),
     }
-    if args.resume:  # keep the warm-start provenance recorded by the first session
-        last = Path(args.out) / "last.pt"
-        if last.is_file():
-            task_config["warm_start"] = load_checkpoint(last).get("task_config", {}).get("warm_start", "")
     train_set = ArraySet(images[train_idx], flip=args.flip, seed=args.seed)
     trainer = Trainer(model, "gan", config.to_dict(), task, train_set, cfg, task_config, param_groups=groups)
     if args.resume:

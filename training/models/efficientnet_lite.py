@@ -29,6 +29,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+# The input normalisation the ImageNet weights were trained with (RGB in [0, 1]); every user of
+# these weights (segmentation, clicks, the KID features, the projected critic) reads it here.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.01  # TF's 0.99 decay
 STEM_CHANNELS = 32

@@ -104,7 +104,7 @@ def make_critic(cfg: GANConfig) -> nn.Module:
     if cfg.critic == "projected":
         from .projected_d import ProjectedDiscriminator
 
-        return ProjectedDiscriminator(size=cfg.size, pretrained=True)
+        return ProjectedDiscriminator(pretrained=True)
     if cfg.critic != "plain":
         raise ValueError(f"unknown critic {cfg.critic!r} (plain or projected)")
     return Discriminator(cfg)

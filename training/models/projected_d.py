@@ -31,10 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .efficientnet_lite import LiteEncoder, load_pretrained_encoder
+from .efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, LiteEncoder, load_pretrained_encoder
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 TAPS = (1, 2, 3, 4)  # LiteEncoder outputs at strides 4, 8, 16, 32
 
 
@@ -64,7 +62,6 @@ class ProjectedDiscriminator(nn.Module):
 
     def __init__(
         self,
-        size: int = 64,
         feature_size: int = 128,
         projections: tuple[int, ...] = (32, 64, 128, 256),
         width: int = 64,

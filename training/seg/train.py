@@ -14,10 +14,10 @@ import torch
 from torch import nn
 
 from ..data.folder import DecodedSet, load_decoded
-from ..data.seg_dataset import IMAGENET_MEAN, IMAGENET_STD, SegEvalSet, SegTrainSet
+from ..data.seg_dataset import SegEvalSet, SegTrainSet
 from ..losses import deep_supervision_loss
 from ..metrics import SalientMetrics
-from ..models.efficientnet_lite import load_pretrained_encoder
+from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNet, SegNetConfig, count_parameters
 from ..trainer import TrainConfig, Trainer
 

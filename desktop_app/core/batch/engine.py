@@ -57,7 +57,7 @@ from desktop_app.core.options import RemoveOptions
 from desktop_app.core.pipeline import check_background
 from desktop_app.core.second_pass import default_clicker
 from desktop_app.core.segment import Segmenter
-from desktop_app.core.session import physical_cores
+from desktop_app.core.session import PROVIDER_NAMES, physical_cores
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", "BatchItem", "BatchReport",
            "InputEntry", "collect_inputs", "plan_outputs", "run_batch", "scan_inputs"]  # fmt: skip
@@ -65,7 +65,6 @@ __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", 
 _END = object()
 READER_GRACE_S = 2.0  # after a cancel, how long to wait for a decode in progress before leaving it
 MAX_LANES = 4  # more photos in flight cost memory (24 MP each) for little more throughput
-CPU_PROVIDER = "CPUExecutionProvider"
 
 
 def inference_lanes(segmenter: Segmenter, options: RemoveOptions, cores: int | None = None) -> tuple[Segmenter, int]:
@@ -75,7 +74,7 @@ def inference_lanes(segmenter: Segmenter, options: RemoveOptions, cores: int | N
     model has its own threads and mirror pool)."""
     cores = cores or physical_cores()
     lanes = min(MAX_LANES, cores)
-    if lanes < 2 or options.second_pass or segmenter.provider != CPU_PROVIDER:
+    if lanes < 2 or options.second_pass or segmenter.provider != PROVIDER_NAMES["cpu"]:
         return segmenter, 1
     return segmenter.with_threads(cores // lanes), lanes
 
