@@ -70,7 +70,7 @@ def second_pass(clicker: ClickPredictor, rgb: np.ndarray, alpha: np.ndarray, ref
     click = interior_click(alpha)
     if click is None:
         return alpha
-    (x0, y0, x1, y1), prob = clicker.predict_region(rgb, [click], alpha)
+    (x0, y0, x1, y1), prob = clicker.predict_region(rgb, [click], alpha, focus=False)
     if refine:
         s = clicker.spec.input_size
         prob = refine_alpha(rgb[y0:y1, x0:x1], prob, model_size=(s, s))

@@ -1,20 +1,22 @@
-"""Before/after of the click model in the real editor: the same clicks, two click models.
+"""Before/after of point-and-click in the real editor: the same clicks, two ways of clicking.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/screenshots/make_click_before_after.py \
-        --old /tmp/seedclick-m.onnx --new assets/models/seedclick-lite0.onnx \
         --out docs/screenshots/clicks-before-after.png
 
 For each photo (SOD 108005, the tiger; SOD 197017, the horses) the editor opens it, removes
 the background with the default segmentation model, then a person's fix-up clicks go through
 the canvas with the mouse: positive clicks on the parts the removal missed (a tail, legs). The
-canvas is grabbed in overlay view after the removal and after the clicks with each click
-model, so the grid shows whether a click adds the region under it and nothing else.
+canvas is grabbed in overlay view after the removal, after the clicks as the previous release
+made them (one zoom-in pass, every change kept: ``--old`` may name another click model) and
+after the clicks as the editor makes them now (focus crop around each click, Tools > Keep
+clicks local on), so the grid shows whether a click adds the region under it and nothing else.
 Why a script and not a test: it needs the SOD photos and looks, it does not assert.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.clicks.engine import ClickSegmenter, find_click_model
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.shared.qimage import qimage_to_rgb
 
@@ -50,8 +53,16 @@ def grab_overlay(win: MainWindow) -> np.ndarray:
     return qimage_to_rgb(win.canvas.grab().toImage())
 
 
-def run_scene(app: QApplication, win: MainWindow, photo: Path, clicks, model: Path | None) -> list[np.ndarray]:
-    """Open, remove, (optionally) click with ``model``; the overlay grabs along the way."""
+def run_scene(
+    app: QApplication, win: MainWindow, photo: Path, clicks, model: Path | None, now: bool = True
+) -> list[np.ndarray]:
+    """Open, remove, (optionally) click with ``model``, as the editor does now or as the previous
+    release did (``now=False``); the overlay grabs along the way."""
+    from desktop_app.ui.editor import click_tool
+
+    click_tool.ClickSegmenter = ClickSegmenter if now else functools.partial(ClickSegmenter, focus=False)
+    if win.keep_local_action.isChecked() != now:
+        win.keep_local_action.trigger()  # the Tools menu's checkable action, as a person toggles it
     win.ask_unsaved = lambda _doing: "discard"
     before = win.editor.photo_id
     win.open_path(photo)
@@ -84,10 +95,12 @@ def label(img: np.ndarray, text: str) -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--old", type=Path, required=True, help="the previous click model (ONNX)")
-    parser.add_argument("--new", type=Path, required=True, help="the new click model (ONNX)")
+    parser.add_argument("--old", type=Path, help="click model of the 'before' column (default: the embedded one)")
+    parser.add_argument("--new", type=Path, help="click model of the 'after' column (default: the embedded one)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots" / "clicks-before-after.png")
     args = parser.parse_args()
+    args.old = args.old or find_click_model()
+    args.new = args.new or find_click_model()
     app = QApplication.instance() or QApplication(sys.argv)
     win = MainWindow()
     win.resize(900, 700)
@@ -95,19 +108,21 @@ def main() -> int:
     rows = []
     for name, clicks in SCENES.items():
         photo = SOD / f"{name}.webp"
-        removal, old = run_scene(app, win, photo, clicks, args.old)
-        _, new = run_scene(app, win, photo, clicks, args.new)
+        removal, old = run_scene(app, win, photo, clicks, args.old, now=False)
+        _, new = run_scene(app, win, photo, clicks, args.new, now=True)
         n = len(clicks)
         rows.append(
             np.hstack(
                 [
                     label(removal, f"SOD {name}: after Remove background"),
-                    label(old, f"+{n} positive clicks, {args.old.stem}"),
-                    label(new, f"+{n} positive clicks, {args.new.stem}"),
+                    label(old, f"+{n} clicks, before: one pass ({args.old.stem})"),
+                    label(new, f"+{n} clicks, now: focus crop + keep local ({args.new.stem})"),
                 ]
             )
         )
     grid = np.vstack(rows)
+    if grid.shape[1] > 1800:  # the canvas follows the platform's screen; keep the file small
+        grid = cv2.resize(grid, (1800, round(grid.shape[0] * 1800 / grid.shape[1])), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(args.out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
     print(f"wrote {args.out} {grid.shape[1]}x{grid.shape[0]}")
     win.close()

@@ -155,9 +155,9 @@ def test_mirror_pass_runs_beside_the_plain_one_and_gives_the_batch_answer(tmp_pa
         np.testing.assert_allclose(
             side_by_side.predict(rgb, clicks, prev), batched.predict(rgb, clicks, prev), atol=1e-6
         )
-    assert sorted({name.split("_")[0] for name, _ in seen}) == sorted({threading.current_thread().name, "click-mirror"})
+    assert sorted({name.split("_")[0] for name, _ in seen}) == sorted({threading.current_thread().name, "click-side"})
     assert all(batch == 1 for _, batch in seen) and len(seen) == 6
-    assert len({t.name for t in threading.enumerate() if t.name.startswith("click-mirror")}) == 1
-    # a single pass (no mirror) uses all the cores in one run instead
-    single = ClickSegmenter(path, flip_average=False)
+    assert len({t.name for t in threading.enumerate() if t.name.startswith("click-side")}) == 1
+    # a single pass (no mirror, no focus crop) uses all the cores in one run instead
+    single = ClickSegmenter(path, flip_average=False, focus=False)
     assert not single._side_by_side and single.session is not side_by_side.session

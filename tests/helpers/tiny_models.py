@@ -202,11 +202,13 @@ def make_wrong_rank_model(path: str | Path) -> Path:
     return _save(model, path, None)
 
 
-def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0) -> Path:
+def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0, grabs_dark: bool = False) -> Path:
     """A 'clicks' model with our metadata whose output reveals its guidance input:
     probability = max(positive-click disks, previous mask) * (1 - negative-click disks).
 
     So a test can tell exactly where the engine drew each click and which prior it passed.
+    ``grabs_dark`` also calls every dark pixel of the input the object, the way a real model
+    over-reaches into dark background: whether a click stays local becomes visible.
     """
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, size, size])
     guidance = helper.make_tensor_value_info("guidance", TensorProto.FLOAT, ["N", 3, size, size])
@@ -220,10 +222,18 @@ def make_click_model(path: str | Path, size: int = 32, radius: float = 2.0) -> P
         helper.make_node("Slice", ["guidance", "s0", "s1", "ax"], ["pos"]),
         helper.make_node("Slice", ["guidance", "s1", "s2", "ax"], ["neg"]),
         helper.make_node("Slice", ["guidance", "s2", "s3", "ax"], ["prev"]),
-        helper.make_node("Max", ["pos", "prev"], ["fg"]),
+        helper.make_node("Max", ["pos", "prev"], ["fg0" if grabs_dark else "fg"]),
         helper.make_node("Sub", ["one", "neg"], ["keep"]),
         helper.make_node("Mul", ["fg", "keep"], ["mask"]),
     ]
+    if grabs_dark:  # mean over channels of the normalised image (-1..1) below -0.6: dark
+        inits.append(numpy_helper.from_array(np.array(-0.6, np.float32), "dark_below"))
+        nodes[4:4] = [
+            helper.make_node("ReduceMean", ["image"], ["lum"], axes=[1], keepdims=1),
+            helper.make_node("Less", ["lum", "dark_below"], ["is_dark"]),
+            helper.make_node("Cast", ["is_dark"], ["dark"], to=TensorProto.FLOAT),
+            helper.make_node("Max", ["fg0", "dark"], ["fg"]),
+        ]
     graph = helper.make_graph(nodes, "clicks", [image, guidance], [out], [*inits, one])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     meta = {

@@ -182,3 +182,34 @@ def test_second_pass_without_a_click_model_reports_it(qtbot, models_env: Path, t
     press(qtbot, win, "Ctrl+R")
     qtbot.waitUntil(lambda: any("click model" in message for _, message in win.errors), timeout=WAIT)
     assert win.editor.mask is None
+
+
+def test_keep_clicks_local_from_the_tools_menu(qtbot, models_env: Path, tmp_path):
+    """A click model that over-reaches into every dark pixel: with Tools > Keep clicks local
+    (on by default) a click on one dark patch adds that patch only; turned off in the menu,
+    the same click also takes the dark patch across the photo."""
+    make_seg_model(models_env / "tiny-red.onnx", fn="red")
+    make_click_model(models_env / "tiny-clicks.onnx", size=32, radius=2.0, grabs_dark=True)
+    win = show_main_window(qtbot)
+    rgb = np.full((80, 120, 3), 220, np.uint8)
+    rgb[20:60, 45:75] = (255, 0, 0)  # the subject the removal finds
+    rgb[30:45, 10:25] = 5  # dark patches left and right of it
+    rgb[30:45, 95:110] = 5
+    from PIL import Image
+
+    Image.fromarray(rgb).save(tmp_path / "dark.png")
+    win.ask_open_file = lambda *_a: str(tmp_path / "dark.png")
+    with qtbot.waitSignal(win.editor.photo_changed, timeout=WAIT):
+        press(qtbot, win, "Ctrl+O")
+    _remove(qtbot, win)
+    press(qtbot, win, "C")
+    local = menu_action(win, "Tools", "Keep clicks local")
+    assert local.isCheckable() and local.isChecked()
+    _click(qtbot, win, 17, 37)
+    assert win.editor.mask[37, 17] == 255 and win.editor.mask[40, 60] == 255
+    assert win.editor.mask[37, 102] == 0  # the other dark patch: not the click's
+    press(qtbot, win, "Escape")
+    local.trigger()
+    assert not win.click_controller.keep_local
+    _click(qtbot, win, 17, 37)
+    assert win.editor.mask[37, 17] == 255 and win.editor.mask[37, 102] == 255

@@ -238,9 +238,15 @@ def cmd_eval(args) -> int:
     if model_path is None:
         sys.exit("no embedded click model in assets/models; pass --model")
     flip = False if args.no_flip else None  # None: as the file's metadata says
-    engine = ClickSegmenter(model_path, flip_average=flip)
-    ours = evaluate_clicks(engine.predict, args.data, args.limit, worst_png=args.worst)
+    engine = ClickSegmenter(model_path, flip_average=flip, focus=False if args.no_focus else None)
+
+    def predict(rgb, clicks, prev):
+        return engine.predict(rgb, clicks, prev, local=args.local)
+
+    ours = evaluate_clicks(predict, args.data, args.limit, worst_png=args.worst)
     ours["test_time_flip"] = engine.spec.flip_average
+    ours["focus_fraction"] = engine.spec.focus_fraction
+    ours["progressive_merge"] = args.local
     result = {"model": str(model_path), "data": str(args.data), **ours}
     if not args.no_baseline:
         result["baseline"] = {"name": "grabcut-clicks", **evaluate_clicks(grabcut_predict, args.data, args.limit)}
@@ -315,6 +321,12 @@ def add_commands(sub) -> None:
     e.add_argument("--no-baseline", action="store_true")
     e.add_argument(
         "--no-flip", action="store_true", help="one pass per click, even if the file asks for mirror averaging"
+    )
+    e.add_argument("--no-focus", action="store_true", help="no focus crop around the newest click (ablation)")
+    e.add_argument(
+        "--local",
+        action="store_true",
+        help="progressive merge, as the editor's 'Keep clicks local': only the change under the newest click",
     )
     e.add_argument("--worst", metavar="PNG", help="save a grid of the 6 images that needed the most clicks")
     x = sub.add_parser("export", help="checkpoint -> ONNX with metadata")

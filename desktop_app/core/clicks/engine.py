@@ -23,6 +23,19 @@ import cv2
 import numpy as np
 
 from desktop_app.core import model_meta as mm
+from desktop_app.core.clicks.crops import crop_from, shrink_mask
+from desktop_app.core.clicks.focus import (
+    DEFAULT_FOCUS_FRACTION,
+    blend,
+    coarse_under,
+    feather_weights,
+    focus_box,
+    keep_old,
+    paste_small,
+    refused_changes,
+    scale_box,
+    shift_box,
+)
 from desktop_app.core.errors import ModelError
 from desktop_app.core.models import embedded_models, user_models
 from desktop_app.core.onnx_inspect import read_header
@@ -125,6 +138,9 @@ class ClickModelSpec:
     # the time of one pass. Set by the file's metadata ("test_time_flip"), which records the
     # metrics measured that way.
     flip_average: bool = False
+    # Share of the zoom box's side that the focus crop around the newest click takes (0: off);
+    # see core/clicks/focus.py. Files may record their own ("focus_fraction").
+    focus_fraction: float = DEFAULT_FOCUS_FRACTION
 
 
 def read_click_spec(props: dict[str, str], path: str) -> ClickModelSpec:
@@ -143,6 +159,7 @@ def read_click_spec(props: dict[str, str], path: str) -> ClickModelSpec:
             expansion=float(extra.get("zoom_expansion", DEFAULT_EXPANSION)),
             min_crop=float(extra.get("zoom_min_crop", DEFAULT_MIN_CROP)),
             flip_average=bool(extra.get("test_time_flip", False)),
+            focus_fraction=float(extra.get("focus_fraction", DEFAULT_FOCUS_FRACTION)),
             metrics=mm.parse_json(props, mm.KEY_METRICS),
             name=props.get(mm.KEY_NAME, os.path.basename(path)),
         )
@@ -167,16 +184,19 @@ class ClickPredictor:
         clicks: list[Click],
         prev_mask: np.ndarray | None = None,
         preview: np.ndarray | None = None,
+        *,
+        local: bool = False,
+        focus: bool = True,
     ) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """Zoom box (x0, y0, x1, y1) and the float32 probability inside it.
 
         ``prev_mask`` is float in [0, 1] or uint8 in [0, 255] at the photo's size; only its
         crop is read, so a click on a 24 MP photo never converts every pixel. ``preview`` may
-        be a downscaled copy of ``rgb``, used when a crop is large.
+        be a downscaled copy of ``rgb``, used when a crop is large. ``local`` applies
+        progressive merge (only the change under the newest click); ``focus=False`` skips the
+        focus crop (see :mod:`desktop_app.core.clicks.focus`).
         """
-        (x0, y0, x1, y1), small = self._predict_small(rgb, clicks, prev_mask, preview)
-        prob = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        return (x0, y0, x1, y1), prob
+        return self._predict_box(rgb, clicks, prev_mask, preview, local, focus, as_u8=False)
 
     def predict_patch(
         self,
@@ -184,6 +204,8 @@ class ClickPredictor:
         clicks: list[Click],
         prev_mask: np.ndarray | None = None,
         preview: np.ndarray | None = None,
+        *,
+        local: bool = False,
     ) -> tuple[tuple[int, int, int, int], np.ndarray]:
         """The editor's path: the zoom box (x0, y0, x1, y1) and the new uint8 mask inside it.
 
@@ -191,31 +213,70 @@ class ClickPredictor:
         document instead of receiving (and diffing) a whole new 24 MP mask. The network's
         S x S output is quantised to uint8 before it is upscaled to the box: one uint8 resize
         instead of float resize, clip and conversion passes over millions of pixels (with
-        :func:`_shrink_mask`, 249 -> ~50 ms per click on 24 MP in benchmarks/bench_models.py). Values
-        differ from :meth:`predict_region` by at most one grey level.
+        ``crops.shrink_mask``, 249 -> ~50 ms per click on 24 MP in benchmarks/bench_models.py).
+        Values differ from :meth:`predict_region` by at most one grey level.
         """
-        (x0, y0, x1, y1), small = self._predict_small(rgb, clicks, prev_mask, preview)
-        patch = cv2.resize((small * 255 + 0.5).astype(np.uint8), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
-        return (x0, y0, x1, y1), patch
+        return self._predict_box(rgb, clicks, prev_mask, preview, local, True, as_u8=True)
 
-    def _predict_small(
-        self, rgb: np.ndarray, clicks: list[Click], prev_mask: np.ndarray | None, preview: np.ndarray | None
-    ) -> tuple[tuple[int, int, int, int], np.ndarray]:
-        """Zoom box and the network's probability at its S x S input, clipped to [0, 1]."""
+    def _predict_box(self, rgb, clicks, prev_mask, preview, local: bool, focus: bool, as_u8: bool):
+        """Coarse pass on the zoom box, focus pass around the newest click, merge."""
         h, w = rgb.shape[:2]
         s = self.spec.input_size
-        x0, y0, x1, y1 = zoom_box(prev_mask, clicks, (h, w), self.spec.expansion, self.spec.min_crop)
-        crop = _crop_from(rgb, preview, (x0, y0, x1, y1), s)
+        zoom = zoom_box(prev_mask, clicks, (h, w), self.spec.expansion, self.spec.min_crop)
+        x0, y0, x1, y1 = zoom
+        prev_small = None if prev_mask is None else shrink_mask(prev_mask[y0:y1, x0:x1], s)
+        newest = clicks[-1]
+        fbox = None
+        if focus and prev_mask is not None:
+            fbox = focus_box(zoom, newest.x, newest.y, self.spec.focus_fraction, s)
+        coarse_in = self._inputs(rgb, preview, zoom, clicks, prev_small)
+        if fbox is None:
+            small, focus_small = self._run_maybe_flipped(*coarse_in)[0, 0], None
+        else:
+            fprev = shrink_mask(prev_mask[fbox[1] : fbox[3], fbox[0] : fbox[2]], s)
+            plain, focused = self._run_pair(*coarse_in, *self._inputs(rgb, preview, fbox, clicks, fprev))
+            small, focus_small = plain[0, 0], focused[0, 0]
+        small = np.clip(small.astype(np.float32), 0, 1)
+        size = (x1 - x0, y1 - y0)
+        to_dtype = (lambda a: (a * 255 + 0.5).astype(np.uint8)) if as_u8 else (lambda a: a)
+        out = cv2.resize(to_dtype(small), size, interpolation=cv2.INTER_LINEAR)
+        near = None  # the focus box at the network's resolution (its changes are the click's own)
+        if fbox is not None:
+            inside = shift_box(fbox, x0, y0)
+            near = scale_box(inside, s / size[0], s / size[1])
+            # Blend at the network's resolution, upscale once: the coarse answer inside the focus
+            # box is itself an upscale of ``small``, so nothing is lost, and a 24 MP photo pays one
+            # uint8 resize of the focus box instead of float weights and a blend over it.
+            focus_small = np.clip(focus_small.astype(np.float32), 0, 1)
+            merged = blend(focus_small, coarse_under(small, near, s), feather_weights(s, fbox, zoom))
+            fx0, fy0, fx1, fy1 = inside
+            out[fy0:fy1, fx0:fx1] = cv2.resize(to_dtype(merged), (fx1 - fx0, fy1 - fy0), interpolation=cv2.INTER_LINEAR)
+            if local:  # the merge decides on the composite, at the network's resolution
+                small = paste_small(small, merged, near)
+        if local and prev_small is not None:
+            cx, cy = (newest.x - x0 + 0.5) * s / size[0] - 0.5, (newest.y - y0 + 0.5) * s / size[1] - 0.5
+            refused = refused_changes(small, prev_small, cx, cy, self.spec.radius, near)
+            if refused.any():
+                out = keep_old(out, prev_mask[y0:y1, x0:x1], refused)
+        return zoom, out
+
+    def _inputs(self, rgb, preview, box, clicks: list[Click], prev_small: np.ndarray | None):
+        """Normalised S x S crop of ``box`` (NCHW) and its guidance maps."""
+        s = self.spec.input_size
+        x0, y0, x1, y1 = box
+        crop = crop_from(rgb, preview, box, s)
         sx, sy = s / (x1 - x0), s / (y1 - y0)
         local = [Click((c.x - x0 + 0.5) * sx - 0.5, (c.y - y0 + 0.5) * sy - 0.5, c.positive) for c in clicks]
-        prev_crop = None if prev_mask is None else _shrink_mask(prev_mask[y0:y1, x0:x1], s)
-        guidance = encode_guidance(local, s, self.spec.radius, prev_crop)[None]
-        x = (crop.astype(np.float32) / 255.0 - np.asarray(self.spec.mean, np.float32)) / np.asarray(
-            self.spec.std, np.float32
-        )
-        x = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
-        out = self._run_maybe_flipped(x, guidance)
-        return (x0, y0, x1, y1), np.clip(out[0, 0].astype(np.float32), 0, 1)
+        guidance = encode_guidance(local, s, self.spec.radius, prev_small)[None]
+        # (pixel / 255 - mean) / std, written channel by channel straight into the NCHW input:
+        # no float HWC temporaries and no transpose copy (two crops per click)
+        std = np.asarray(self.spec.std, np.float32)
+        scale, shift = 1 / (255 * std), np.asarray(self.spec.mean, np.float32) / std
+        x = np.empty((1, 3, s, s), np.float32)
+        for c in range(3):
+            np.multiply(crop[..., c], scale[c], out=x[0, c], casting="unsafe")
+            x[0, c] -= shift[c]
+        return x, guidance
 
     def _run_maybe_flipped(self, x: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         if not self.spec.flip_average:
@@ -223,9 +284,10 @@ class ClickPredictor:
         plain, mirrored = self._run_pair(x, guidance, x[..., ::-1], guidance[..., ::-1])
         return (plain + mirrored[..., ::-1]) * np.float32(0.5)
 
-    def _run_pair(self, x, g, x_mirror, g_mirror) -> tuple[np.ndarray, np.ndarray]:
-        """The network on the crop and on its mirror image: here one batch of two."""
-        both = self._run(np.concatenate([x, x_mirror]), np.concatenate([g, g_mirror]))
+    def _run_pair(self, x, g, x_other, g_other) -> tuple[np.ndarray, np.ndarray]:
+        """The network on two inputs of the same size (the crop and its mirror, or the zoom
+        crop and the focus crop): here one batch of two."""
+        both = self._run(np.concatenate([x, x_other]), np.concatenate([g, g_other]))
         return both[:1], both[1:2]
 
     def predict(
@@ -234,9 +296,11 @@ class ClickPredictor:
         clicks: list[Click],
         prev_mask: np.ndarray | None = None,
         preview: np.ndarray | None = None,
+        *,
+        local: bool = False,
     ) -> np.ndarray:
         """New float32 probability map (image size); outside the zoom box ``prev_mask`` stays."""
-        (x0, y0, x1, y1), prob = self.predict_region(rgb, clicks, prev_mask, preview)
+        (x0, y0, x1, y1), prob = self.predict_region(rgb, clicks, prev_mask, preview, local=local)
         h, w = rgb.shape[:2]
         if prev_mask is None:
             result = np.zeros((h, w), np.float32)
@@ -252,17 +316,26 @@ class ClickSegmenter(ClickPredictor):
     """A click model ONNX file (our metadata required) run by onnxruntime."""
 
     def __init__(
-        self, model_path: str | os.PathLike[str], threads: int | None = None, flip_average: bool | None = None
+        self,
+        model_path: str | os.PathLike[str],
+        threads: int | None = None,
+        flip_average: bool | None = None,
+        focus: bool | None = None,
     ):
-        """``flip_average`` overrides the file's "test_time_flip" setting (None: as recorded)."""
+        """``flip_average`` overrides the file's "test_time_flip" setting and ``focus=False``
+        turns the focus crop off (None: as recorded)."""
         self.model_path = str(model_path)
         # the metadata first (read_header is cached and needs no session): it decides the threads
         spec = read_click_spec(dict(read_header(model_path).metadata), self.model_path)
         if flip_average is not None:
             spec.flip_average = flip_average
-        # With mirror averaging on a multi-core machine the two passes run side by side on one
-        # thread each (see _run_pair); otherwise one pass uses all the cores.
-        self._side_by_side = spec.flip_average and threads is None and physical_cores() >= 2
+        if focus is False:
+            spec.focus_fraction = 0.0
+        # Mirror averaging and the focus crop make two passes per click; on a multi-core machine
+        # they run side by side on one thread each (see _run_pair); otherwise one pass uses all
+        # the cores.
+        two_passes = spec.flip_average or spec.focus_fraction > 0
+        self._side_by_side = two_passes and threads is None and physical_cores() >= 2
         self.session = get_session(model_path, threads=1 if self._side_by_side else threads)
         super().__init__(spec, self._run_session)
         self.provider = active_provider(self.session)
@@ -271,19 +344,20 @@ class ClickSegmenter(ClickPredictor):
             raise ModelError(f"{self.model_path}: a click model has 2 inputs (image, guidance), found {names}")
         self._image_name, self._guidance_name = names
 
-    def _run_pair(self, x, g, x_mirror, g_mirror) -> tuple[np.ndarray, np.ndarray]:
-        """The crop and its mirror on two threads at once, one core each.
+    def _run_pair(self, x, g, x_other, g_other) -> tuple[np.ndarray, np.ndarray]:
+        """Two passes (the crop and its mirror, or the zoom and the focus crop) on two threads
+        at once, one core each.
 
         A 320 px click network is a chain of small layers: one pass on two threads spends much
         of its time handing work between them, so a batch of two took 72 ms on 2 cores where
-        two single-thread passes side by side take 51 ms (AVX2 EPYC, session 15). The mirror
-        runs on a persistent helper thread (onnxruntime releases the GIL), never one per click.
+        two single-thread passes side by side take 51 ms (AVX2 EPYC, session 15). The second
+        pass runs on a persistent helper thread (onnxruntime releases the GIL), never one per click.
         """
         if not self._side_by_side:
-            return super()._run_pair(x, g, x_mirror, g_mirror)
-        mirrored = _mirror_pool().submit(self._run, np.ascontiguousarray(x_mirror), np.ascontiguousarray(g_mirror))
+            return super()._run_pair(x, g, x_other, g_other)
+        other = _side_pool().submit(self._run, np.ascontiguousarray(x_other), np.ascontiguousarray(g_other))
         plain = self._run(x, g)
-        return plain, mirrored.result()
+        return plain, other.result()
 
     def _run_session(self, image: np.ndarray, guidance: np.ndarray) -> np.ndarray:
         try:
@@ -296,37 +370,6 @@ class ClickSegmenter(ClickPredictor):
 
 
 @functools.cache
-def _mirror_pool() -> ThreadPoolExecutor:
-    """The one helper thread that runs mirrored passes (created on first use, kept)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="click-mirror")
-
-
-def _shrink_mask(window: np.ndarray, size: int) -> np.ndarray:
-    """A uint8 [0, 255] or float [0, 1] mask window as a float32 [0, 1] size x size map.
-
-    Area averaging reads every pixel of the window: ~40 ms for a 4800 x 4000 box on a 24 MP
-    photo, half of a click's budget. Windows more than 4x the target are first point-sampled
-    to 2x it (reading only those pixels), then area-averaged, which keeps the guidance map's
-    soft edges; windows of ordinary photos (Berkeley, the evaluation) take the exact path.
-    """
-    if max(window.shape) > 4 * size:
-        window = cv2.resize(window, (2 * size, 2 * size), interpolation=cv2.INTER_NEAREST)
-    if window.dtype == np.uint8:  # shrink first, convert the S x S result only
-        return cv2.resize(window, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
-    return cv2.resize(window.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
-
-
-def _crop_from(rgb: np.ndarray, preview: np.ndarray | None, box, size: int) -> np.ndarray:
-    """The crop resized to size x size, taken from ``preview`` when it has enough pixels."""
-    x0, y0, x1, y1 = box
-    src, scale = rgb, 1.0
-    if preview is not None and preview.shape[0] < rgb.shape[0]:
-        pscale = preview.shape[0] / rgb.shape[0]
-        if (x1 - x0) * pscale >= 2 * size:  # preview still oversamples the crop
-            src, scale = preview, pscale
-    c = src[
-        int(y0 * scale) : max(int(y0 * scale) + 1, int(y1 * scale)),
-        int(x0 * scale) : max(int(x0 * scale) + 1, int(x1 * scale)),
-    ]
-    interp = cv2.INTER_AREA if c.shape[0] > size else cv2.INTER_LINEAR
-    return cv2.resize(c, (size, size), interpolation=interp)
+def _side_pool() -> ThreadPoolExecutor:
+    """The one helper thread that runs second passes (created on first use, kept)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="click-side")

@@ -23,6 +23,7 @@ from desktop_app.core.clicks.engine import Click, ClickSegmenter, find_click_mod
 from desktop_app.core.clicks.session import ClickSession
 from desktop_app.core.history import RegionChange, diff_region
 from desktop_app.ui.editor.tool_protocol import CanvasTool, ToolCanvas
+from desktop_app.ui.shared.settings import make_settings
 from desktop_app.ui.shared.workers import CancelToken, LatestWinsWorker
 
 if TYPE_CHECKING:
@@ -57,6 +58,8 @@ class ClickRequest:
     prev: np.ndarray | None
     mask_version: int
     model_path: Path
+    # progressive merge: only the change under the newest click lands (Tools > Keep clicks local)
+    local: bool = True
 
 
 @dataclass
@@ -77,7 +80,7 @@ def run_clicks(req: ClickRequest, token: CancelToken) -> ClickResult:
     is still the one submitted (checked in ``ClickController._on_result``)."""
     t0 = time.perf_counter()
     engine = ClickSegmenter(req.model_path)
-    (x0, y0, x1, y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview)
+    (x0, y0, x1, y1), patch = engine.predict_patch(req.rgb, list(req.clicks), req.prev, req.preview, local=req.local)
     token.raise_if_cancelled()
     # no document yet: the editor starts one from an empty mask (np.zeros maps lazily)
     before = np.zeros(patch.shape, np.uint8) if req.prev is None else req.prev[y0:y1, x0:x1]
@@ -98,6 +101,11 @@ class ClickController(QObject):
         self.session = ClickSession()
         self.model_path: Path | None = None
         self.last_ms: float | None = None
+        # A click changes only the region connected to it (FocalClick's progressive merge), so
+        # a later click never re-fills what an earlier one cleared elsewhere. On by default:
+        # people correct a mask one spot at a time; the NoC protocol, which rewards global
+        # changes, is measured both ways (core/clicks/focus.py, docs/decisions.md).
+        self.keep_local = bool(make_settings().value("clicks/keep_local", True, type=bool))
         self.worker = LatestWinsWorker(run_clicks, "clicks", self, warmup=self._warm_up)
         self.worker.finished.connect(self._on_result)
         self.worker.failed.connect(lambda _id, msg: self.editor.error.emit("Click selection failed", msg))
@@ -152,8 +160,14 @@ class ClickController(QObject):
                 self.editor.mask,
                 self.editor.mask_version,
                 self.model_path,
+                self.keep_local,
             )
         )
+
+    def set_keep_local(self, on: bool) -> None:
+        """Tools > Keep clicks local; remembered for the next start."""
+        self.keep_local = bool(on)
+        make_settings().setValue("clicks/keep_local", self.keep_local)
 
     def _on_result(self, _job: int, result: ClickResult) -> None:
         if result.photo_id != self.editor.photo_id or result.session_id != self.session.session_id:
@@ -271,6 +285,14 @@ class ClickToolMixin:
         self.accept_clicks_action.triggered.connect(self._accept_clicks)
         tools_menu.addSeparator()
         tools_menu.addAction(self.accept_clicks_action)
+        self.keep_local_action = QAction("Keep clicks local", self)
+        self.keep_local_action.setCheckable(True)
+        self.keep_local_action.setChecked(self.click_controller.keep_local)
+        self.keep_local_action.setToolTip(
+            "A click changes only the region connected to it; what earlier clicks fixed elsewhere stays"
+        )
+        self.keep_local_action.toggled.connect(self.click_controller.set_keep_local)
+        tools_menu.addAction(self.keep_local_action)
         self.undo_action.triggered.disconnect()
         self.undo_action.triggered.connect(self._undo_or_undo_click)
         self.pages.currentChanged.connect(lambda _i: self._update_accept_action())
