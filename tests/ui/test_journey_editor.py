@@ -31,7 +31,8 @@ from desktop_app.ui.main_window import MainWindow
 
 WAIT = 15_000
 W, H = 240, 160  # the photo: left half red (the tiny model's subject), right half blue
-CLICK_RADIUS = 10.0  # the tiny click model's disk, in its 32 px input: ~75 photo pixels here
+# the tiny click model's disk, in its 32 px input: ~105 photo pixels in the zoom crop, ~40 in the focus crop
+CLICK_RADIUS = 14.0
 
 
 @pytest.fixture()
