@@ -9,9 +9,10 @@ refiner network:
   (``DEFAULT_FOCUS_FRACTION`` of the zoom box's side, so ~2.5x more input pixels per part)
   and its answer replaces the coarse one there, feathered into it at the square's edges. The
   two passes run side by side, one core each, in the time mirror averaging took.
-- **progressive merge** (the editor's "Keep clicks local"): of the change a click makes,
-  only the connected region under the click is applied; changes elsewhere are refused, so a
-  click on one horse's leg never re-fills the grass an earlier click cleared on another.
+- **progressive merge** (the editor's "Keep clicks local"): of the change a click makes
+  outside its focus square, only the region connected to the click is applied; changes
+  elsewhere are refused, so a click on one horse's leg never re-fills the grass an earlier
+  click cleared on another.
   The standard NoC protocol rewards global changes, so ``clicks eval`` reports with and
   without it (docs/decisions.md).
 
@@ -52,7 +53,8 @@ def feather_weights(size: int, focus: Box, zoom: Box) -> np.ndarray:
     rising, falling = (idx + 0.5) / ramp, (size - idx - 0.5) / ramp
     wy = np.minimum(rising if focus[1] > zoom[1] else 1, falling if focus[3] < zoom[3] else 1)
     wx = np.minimum(rising if focus[0] > zoom[0] else 1, falling if focus[2] < zoom[2] else 1)
-    return np.clip(np.minimum(np.broadcast_to(wy, (size,))[:, None], np.broadcast_to(wx, (size,))[None, :]), 0, 1)
+    weights = np.minimum(np.broadcast_to(wy, (size,))[:, None], np.broadcast_to(wx, (size,))[None, :])
+    return np.clip(weights, 0, 1).astype(np.float32)
 
 
 def coarse_under(small: np.ndarray, near: Box, size: int) -> np.ndarray:
