@@ -31,6 +31,7 @@ class WindowStateMixin:
         self.brush_settings.hardness = float(s.value("brush/hardness", self.brush_settings.hardness))
         self.brush_panel.set_radius(self.brush_settings.radius)
         self.brush_panel.hardness.setValue(round(self.brush_settings.hardness * 100))
+        self.keep_local_action.setChecked(s.value("clicks/keep_local", True, bool))  # Tools > Keep clicks local
         # Always start in Pan: a tool restored from last time would turn the first click on a
         # new photo into a brush dab (or a selection). Removing the background switches to Clicks.
         self.set_tool("pan")
@@ -42,6 +43,7 @@ class WindowStateMixin:
         s.setValue("view/mode", self.canvas.mode.value)
         s.setValue("view/overlay_color", self.canvas.overlay_color.name())
         s.setValue("view/overlay_opacity", self.canvas.overlay_opacity)
+        s.setValue("clicks/keep_local", self.click_controller.keep_local)
         s.setValue("brush/radius", self.brush_settings.radius)
         s.setValue("brush/hardness", self.brush_settings.hardness)
         s.sync()

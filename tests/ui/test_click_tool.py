@@ -213,3 +213,6 @@ def test_keep_clicks_local_from_the_tools_menu(qtbot, models_env: Path, tmp_path
     assert not win.click_controller.keep_local
     _click(qtbot, win, 17, 37)
     assert win.editor.mask[37, 17] == 255 and win.editor.mask[37, 102] == 255
+    win.ask_unsaved = lambda _doing: "discard"
+    win.close()  # the choice is remembered with the window's other settings
+    assert not menu_action(show_main_window(qtbot), "Tools", "Keep clicks local").isChecked()

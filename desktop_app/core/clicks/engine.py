@@ -36,6 +36,7 @@ from desktop_app.core.clicks.focus import (
     scale_box,
     shift_box,
 )
+from desktop_app.core.compose import alpha_to_u8
 from desktop_app.core.errors import ModelError
 from desktop_app.core.models import embedded_models, user_models
 from desktop_app.core.onnx_inspect import read_header
@@ -238,7 +239,7 @@ class ClickPredictor:
             small, focus_small = plain[0, 0], focused[0, 0]
         small = np.clip(small.astype(np.float32), 0, 1)
         size = (x1 - x0, y1 - y0)
-        to_dtype = (lambda a: (a * 255 + 0.5).astype(np.uint8)) if as_u8 else (lambda a: a)
+        to_dtype = alpha_to_u8 if as_u8 else (lambda a: a)
         out = cv2.resize(to_dtype(small), size, interpolation=cv2.INTER_LINEAR)
         near = None  # the focus box at the network's resolution (its changes are the click's own)
         if fbox is not None:

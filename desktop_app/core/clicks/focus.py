@@ -25,6 +25,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from desktop_app.core.compose import alpha_to_u8
+
 Box = tuple[int, int, int, int]
 
 DEFAULT_FOCUS_FRACTION = 0.4  # focus side / zoom side; 0 turns the focus crop off
@@ -138,7 +140,7 @@ def keep_old(new: np.ndarray, old: np.ndarray, refused_small: np.ndarray, tile: 
             )
             part = old[y0:y1, x0:x1]
             if new.dtype == np.uint8 and part.dtype != np.uint8:
-                part = (np.clip(part, 0, 1) * 255 + 0.5).astype(np.uint8)
+                part = alpha_to_u8(part)
             elif new.dtype != np.uint8 and part.dtype == np.uint8:
                 part = part.astype(np.float32) / 255
             new[y0:y1, x0:x1] = blend(np.ascontiguousarray(part, dtype=new.dtype), new[y0:y1, x0:x1], weight)

@@ -23,7 +23,6 @@ from desktop_app.core.clicks.engine import Click, ClickSegmenter, find_click_mod
 from desktop_app.core.clicks.session import ClickSession
 from desktop_app.core.history import RegionChange, diff_region
 from desktop_app.ui.editor.tool_protocol import CanvasTool, ToolCanvas
-from desktop_app.ui.shared.settings import make_settings
 from desktop_app.ui.shared.workers import CancelToken, LatestWinsWorker
 
 if TYPE_CHECKING:
@@ -104,8 +103,9 @@ class ClickController(QObject):
         # A click changes only the region connected to it (FocalClick's progressive merge), so
         # a later click never re-fills what an earlier one cleared elsewhere. On by default:
         # people correct a mask one spot at a time; the NoC protocol, which rewards global
-        # changes, is measured both ways (core/clicks/focus.py, docs/decisions.md).
-        self.keep_local = bool(make_settings().value("clicks/keep_local", True, type=bool))
+        # changes, is measured both ways (core/clicks/focus.py, docs/decisions.md). Tools >
+        # Keep clicks local sets it; the window saves and restores it with its other settings.
+        self.keep_local = True
         self.worker = LatestWinsWorker(run_clicks, "clicks", self, warmup=self._warm_up)
         self.worker.finished.connect(self._on_result)
         self.worker.failed.connect(lambda _id, msg: self.editor.error.emit("Click selection failed", msg))
@@ -163,11 +163,6 @@ class ClickController(QObject):
                 self.keep_local,
             )
         )
-
-    def set_keep_local(self, on: bool) -> None:
-        """Tools > Keep clicks local; remembered for the next start."""
-        self.keep_local = bool(on)
-        make_settings().setValue("clicks/keep_local", self.keep_local)
 
     def _on_result(self, _job: int, result: ClickResult) -> None:
         if result.photo_id != self.editor.photo_id or result.session_id != self.session.session_id:
@@ -291,7 +286,7 @@ class ClickToolMixin:
         self.keep_local_action.setToolTip(
             "A click changes only the region connected to it; what earlier clicks fixed elsewhere stays"
         )
-        self.keep_local_action.toggled.connect(self.click_controller.set_keep_local)
+        self.keep_local_action.toggled.connect(lambda on: setattr(self.click_controller, "keep_local", on))
         tools_menu.addAction(self.keep_local_action)
         self.undo_action.triggered.disconnect()
         self.undo_action.triggered.connect(self._undo_or_undo_click)
