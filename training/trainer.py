@@ -49,6 +49,9 @@ class TrainConfig:
     compile: bool = False
     num_workers: int = 1
     max_steps: int = 0  # > 0 stops early (smoke runs); the schedule still spans all epochs
+    # > 0 caps an epoch at this many batches, drawn from a fresh shuffle of the whole set: a short
+    # fine-tuning phase then sees a random part of the data and its LR schedule still completes
+    epoch_steps: int = 0
     eval_every: int = 1  # epochs
     threads: int = 0  # 0 = cores / world size
     extra: dict = field(default_factory=dict)
@@ -171,6 +174,8 @@ class Trainer:
         )
         self.collate_fn = collate_fn
         self.steps_per_epoch = self.sampler.batches_per_epoch()
+        if cfg.epoch_steps > 0:
+            self.steps_per_epoch = min(self.steps_per_epoch, cfg.epoch_steps)
         if self.steps_per_epoch == 0:
             raise ValueError(f"{len(train_set)} samples is fewer than one batch of {cfg.batch_size}")
         self.total_steps = cfg.epochs * self.steps_per_epoch
@@ -260,6 +265,7 @@ class Trainer:
             self.train_model.train()
             bar = tqdm(
                 loader,
+                total=self.steps_per_epoch - self.sampler.skip_batches,
                 desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                 disable=self.rank != 0,
                 mininterval=1 if sys.stderr.isatty() else 60,
@@ -307,6 +313,8 @@ class Trainer:
                     self.save()
                     last_ckpt = now
                 if cfg.max_steps and self.step >= cfg.max_steps:
+                    break
+                if self.step % self.steps_per_epoch == 0:  # a capped epoch ends before its loader does
                     break
             self.elapsed += time.time() - t0
             epoch_done = self.step % self.steps_per_epoch == 0

@@ -208,3 +208,36 @@ def test_perturbed_masks_include_lost_legs_and_filled_gaps():
             click = next_click(m, gt)
             assert not click.positive and 72 <= click.x < 84  # the fix: a negative click in the gap
     assert lost_legs >= 5 and filled_gap >= 5
+
+
+def test_focus_samples_zoom_in_on_the_click_at_an_error(tmp_path, cache_dir):
+    """A focus sample is what the editor's focus pass sees: the object larger than in a whole
+    crop, one click at the imperfect mask's largest error (positive on missed object, negative
+    on spurious background), and the previous mask cut from the same window."""
+    from training.data.click_dataset import ClickTrainSet
+    from training.data.folder import load_decoded
+
+    from .conftest import make_folder_dataset
+
+    data = load_decoded(make_folder_dataset(tmp_path / "d", n=6, size=96))
+    plain = ClickTrainSet(data, 64, seed=1, radius=2)
+    focus = ClickTrainSet(data, 64, seed=1, radius=2, focus_prob=1.0)
+    zoomed = 0
+    for i in range(len(data)):
+        for epoch in range(4):
+            plain.set_epoch(epoch)
+            focus.set_epoch(epoch)
+            x, gt, g = focus[i]
+            assert x.shape == (3, 64, 64) and gt.shape == (1, 64, 64) and g.shape == (3, 64, 64)
+            pos, neg, prev = g[0].numpy() > 0.5, g[1].numpy() > 0.5, g[2].numpy() > 0.5
+            truth = gt[0].numpy() > 0.5
+            if pos.sum() + neg.sum() == 0:
+                continue  # the perturbation was perfect: a plain sample was drawn instead
+            assert (pos.sum() > 0) != (neg.sum() > 0)  # exactly one click
+            disk = pos if pos.any() else neg
+            # the click marks a pixel that the previous mask got wrong
+            assert ((prev != truth) & disk).any()
+            # positive clicks fall on missed object, negative ones on spurious mask
+            assert (truth & ~prev & disk).any() if pos.any() else (~truth & prev & disk).any()
+            zoomed += int(truth.mean() > plain[i][1][0].numpy().mean() or truth.all())
+    assert zoomed >= 8  # the window shows the object larger (or all object) than a whole crop does

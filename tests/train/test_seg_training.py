@@ -16,12 +16,12 @@ from training.data.folder import load_decoded
 from training.data.seg_dataset import SegTrainSet
 from training.models.segnet import PRESETS, SegNet
 from training.seg.train import SegTask, parse_schedule
-from training.trainer import TrainConfig, Trainer, load_checkpoint
+from training.trainer import TrainConfig, Trainer, load_checkpoint, lr_at
 
 from .conftest import REPO
 
 
-def _trainer(tiny_dataset, out, max_steps, epochs=4, lr=3e-3):
+def _trainer(tiny_dataset, out, max_steps, epochs=4, lr=3e-3, epoch_steps=0):
     data = load_decoded(tiny_dataset)
     train_set = SegTrainSet(data, size=48, seed=0)
     torch.manual_seed(0)  # same initial weights in every trainer of a test
@@ -35,6 +35,7 @@ def _trainer(tiny_dataset, out, max_steps, epochs=4, lr=3e-3):
         warmup_steps=2,
         num_workers=0,
         max_steps=max_steps,
+        epoch_steps=epoch_steps,
         threads=1,
         checkpoint_minutes=100,
     )
@@ -264,3 +265,24 @@ def test_weights_only_checkpoint_starts_a_new_phase_with_the_same_network(tiny_d
     args += ["--preset", "xs", "--init", str(small), "--schedule", "48:1", "--batch-size", "4", "--max-steps", "1"]
     code = training_main([*args, "--workers", "0", "--threads", "1"])
     assert code == 0
+
+
+def test_capped_epochs_end_early_complete_their_schedule_and_resume(tiny_dataset, cache_dir, tmp_path):
+    """``epoch_steps`` makes a short phase: each epoch stops after N batches of a fresh shuffle,
+    validation runs at each capped epoch's end, the LR schedule spans the capped length (so it
+    decays to its floor) and an interrupted phase resumes exactly where it stopped."""
+    assert _trainer(tiny_dataset, tmp_path / "full", max_steps=0, epochs=2).steps_per_epoch == 3  # 12 / 4
+    straight = _trainer(tiny_dataset, tmp_path / "a", max_steps=0, epochs=2, epoch_steps=2)
+    assert straight.total_steps == 4
+    straight.train()
+    assert straight.step == 4 and [h["epoch"] for h in straight.history] == [1, 2]
+    # the last step runs further down the cosine than it would in an uncapped phase of 2 x 3 steps
+    assert lr_at(3, straight.total_steps, straight.cfg) < lr_at(3, 6, straight.cfg)
+    first = _trainer(tiny_dataset, tmp_path / "b", max_steps=3, epochs=2, epoch_steps=2)
+    first.train()
+    second = _trainer(tiny_dataset, tmp_path / "b", max_steps=0, epochs=2, epoch_steps=2)
+    assert second.resume() and second.step == 3
+    second.train()
+    assert second.step == 4
+    for (name, a), b in zip(straight.model.state_dict().items(), second.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name

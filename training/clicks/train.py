@@ -118,7 +118,12 @@ def torch_predictor(model: nn.Module, size: int) -> ClickPredictor:
 def cmd_train(args) -> int:
     data = load_decoded(args.data, limit=args.limit)
     train_set = ClickTrainSet(
-        data, args.size, seed=args.seed, radius=radius_for(args.size), object_crop_prob=args.object_crop_prob
+        data,
+        args.size,
+        seed=args.seed,
+        radius=radius_for(args.size),
+        object_crop_prob=args.object_crop_prob,
+        focus_prob=args.focus_prob,
     )
     base = PRESETS[args.preset]
     seg_ckpt = load_checkpoint(args.init_seg) if args.init_seg else None
@@ -140,6 +145,7 @@ def cmd_train(args) -> int:
         seed=args.seed,
         num_workers=args.workers,
         max_steps=args.max_steps,
+        epoch_steps=args.epoch_steps,
         checkpoint_minutes=args.checkpoint_minutes,
         bf16=not args.no_bf16,
         threads=args.threads,
@@ -154,6 +160,7 @@ def cmd_train(args) -> int:
         "init_seg": args.init_seg,
         "init": args.init,
         "object_crop_prob": args.object_crop_prob,
+        "focus_prob": args.focus_prob,
         "loss": args.loss,
     }
     task_config["encoder_lr_scale"] = args.encoder_lr_scale
@@ -299,6 +306,12 @@ def add_commands(sub) -> None:
         help="learning-rate factor for the zero-initialised click branch (lite0 presets)",
     )
     p.add_argument("--size", type=int, default=256)
+    p.add_argument(
+        "--focus-prob",
+        type=float,
+        default=0.0,
+        help="share of samples drawn as the editor's focus pass sees a click (zoomed window around it)",
+    )
     p.add_argument("--eval-size", type=int, default=256)
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=16)
@@ -310,6 +323,9 @@ def add_commands(sub) -> None:
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--val-limit", type=int, default=0)
     p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument(
+        "--epoch-steps", type=int, default=0, help="cap an epoch at N batches of a fresh shuffle (short phases)"
+    )
     p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = cores / processes)")

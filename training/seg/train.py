@@ -170,6 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         compile=args.compile,
         num_workers=args.workers,
         max_steps=args.max_steps,
+        epoch_steps=args.epoch_steps,
         checkpoint_minutes=args.checkpoint_minutes,
         threads=args.threads,
     )
@@ -248,6 +249,9 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
         "--mae-weight", type=float, default=0.0, help="add this times the final map's MAE to the loss (firmer maps)"
     )
     p.add_argument("--max-steps", type=int, default=0)
+    p.add_argument(
+        "--epoch-steps", type=int, default=0, help="cap an epoch at N batches of a fresh shuffle (short phases)"
+    )
     p.add_argument("--limit", type=int, default=0, help="use only the first N training pairs")
     p.add_argument("--val-limit", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
