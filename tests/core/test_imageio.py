@@ -124,6 +124,20 @@ def test_png_and_webp_keep_alpha(tmp_path: Path, fmt: str) -> None:
     assert not list(tmp_path.glob(f"*{TEMP_SUFFIX}"))
 
 
+def test_png_cutouts_are_lossless_for_other_decoders(tmp_path: Path) -> None:
+    """The PNG encoder's speed settings (Paeth filter, run-length zlib strategy) change only the
+    bytes: Pillow (libpng's rival decoder here) reads every channel of a cut-out back exactly,
+    soft edges, transparent zeros and all; grey masks too."""
+    rng = np.random.default_rng(5)
+    rgba = np.zeros((61, 83, 4), np.uint8)
+    rgba[10:50, 15:70, :3] = rng.integers(0, 256, (40, 55, 3))
+    rgba[10:50, 15:70, 3] = 255
+    rgba[8:52, 13:72, 3] = np.maximum(rgba[8:52, 13:72, 3], 90)  # a soft rim
+    for image in (rgba, rgba[..., 3], rgba[..., :3]):
+        path = save_image_atomic(tmp_path / f"c{image.ndim}{image.shape[-1]}.png", np.ascontiguousarray(image))
+        assert np.array_equal(np.asarray(Image.open(path)), image)
+
+
 def test_jpg_is_flattened_on_background(tmp_path: Path) -> None:
     rgba = rgba_sample()
     path = save_image_atomic(tmp_path / "out.jpg", rgba, "jpg", background=(0, 255, 0))
