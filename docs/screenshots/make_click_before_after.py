@@ -98,6 +98,11 @@ def main() -> int:
     parser.add_argument("--old", type=Path, help="click model of the 'before' column (default: the embedded one)")
     parser.add_argument("--new", type=Path, help="click model of the 'after' column (default: the embedded one)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots" / "clicks-before-after.png")
+    parser.add_argument(
+        "--old-as-now",
+        action="store_true",
+        help="click the 'before' column as the editor does now (compare two models, not two engines)",
+    )
     args = parser.parse_args()
     args.old = args.old or find_click_model()
     args.new = args.new or find_click_model()
@@ -106,16 +111,17 @@ def main() -> int:
     win.resize(900, 700)
     win.show()
     rows = []
+    before = "focus crop + keep local" if args.old_as_now else "one pass"
     for name, clicks in SCENES.items():
         photo = SOD / f"{name}.webp"
-        removal, old = run_scene(app, win, photo, clicks, args.old, now=False)
+        removal, old = run_scene(app, win, photo, clicks, args.old, now=args.old_as_now)
         _, new = run_scene(app, win, photo, clicks, args.new, now=True)
         n = len(clicks)
         rows.append(
             np.hstack(
                 [
                     label(removal, f"SOD {name}: after Remove background"),
-                    label(old, f"+{n} clicks, before: one pass ({args.old.stem})"),
+                    label(old, f"+{n} clicks, before: {before} ({args.old.stem})"),
                     label(new, f"+{n} clicks, now: focus crop + keep local ({args.new.stem})"),
                 ]
             )
