@@ -48,20 +48,24 @@ def test_cli_on_its_own_local_ray_then_ctrl_c(tmp_path: Path, seg_model: Path) -
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["counts"]["done"] == 1 and doc["counts"]["failed"] == 1 and doc["engine"]["name"] == "ray"
     assert "Ray workers" in run.stderr and "broken.jpg" in run.stderr
-    for i in range(40):
-        save(src / "many" / f"p{i:02d}.jpg", seed=i, size=(600, 800))
+    # enough photos that the batch is still running when Ctrl-C arrives: with a tiny model and
+    # fast PNG encoding 40 photos could all finish between the poll below and the signal
+    n_photos = 160
+    for i in range(n_photos):
+        save(src / "many" / f"p{i:03d}.jpg", seed=i, size=(600, 800))
     out = tmp_path / "out2"
     proc = subprocess.Popen(_cli(str(src / "many"), "-o", str(out), "--model", str(seg_model), "--engine", "ray"),
                             stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)  # fmt: skip
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and len(list(out.glob("*.png"))) < 3 and proc.poll() is None:
-        time.sleep(0.1)
+        time.sleep(0.05)
+    assert proc.poll() is None, "the batch ended before Ctrl-C could be sent"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "no partial files" in err
     left = sorted(out.rglob("*"))
-    assert not [p for p in left if p.name.endswith(TEMP_SUFFIX)] and len(left) < 40
+    assert not [p for p in left if p.name.endswith(TEMP_SUFFIX)] and len(left) < n_photos
     for p in left:
         with Image.open(p) as im:
             im.load()
