@@ -18,14 +18,23 @@ Shape = tuple[int, int]
 
 
 class EpochSampler(Sampler[int]):
-    """A seeded permutation per epoch, sharded across ranks, able to skip consumed batches."""
+    """A seeded permutation per epoch, sharded across ranks, able to skip consumed batches.
 
-    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1):
+    ``max_batches`` > 0 caps an epoch at that many batches per rank, taken from the front of
+    the epoch's fresh shuffle: a short training phase sees a random part of the whole set.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world: int = 1, max_batches: int = 0):
         self.n, self.batch_size, self.seed, self.rank, self.world = n, batch_size, seed, rank, world
-        self.epoch, self.skip_batches = 0, 0
+        self.epoch, self.skip_batches, self.max_batches = 0, 0, max_batches
+
+    def full_batches(self) -> int:
+        """Batches per rank in an uncapped epoch."""
+        return self.n // (self.batch_size * self.world)
 
     def batches_per_epoch(self) -> int:
-        return self.n // (self.batch_size * self.world)
+        full = self.full_batches()
+        return min(full, self.max_batches) if self.max_batches > 0 else full
 
     def __iter__(self) -> Iterator:
         perm = np.random.default_rng((self.seed, self.epoch)).permutation(self.n)
@@ -48,9 +57,16 @@ class BucketedEpochSampler(EpochSampler):
     """
 
     def __init__(
-        self, n: int, batch_size: int, seed: int, shape_of: Callable[[int], Shape], rank: int = 0, world: int = 1
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        shape_of: Callable[[int], Shape],
+        rank: int = 0,
+        world: int = 1,
+        max_batches: int = 0,
     ):
-        super().__init__(n, batch_size, seed, rank, world)
+        super().__init__(n, batch_size, seed, rank, world, max_batches)
         self.shape_of = shape_of
 
     def batches(self) -> list[list[tuple[int, int, int]]]:
@@ -61,9 +77,9 @@ class BucketedEpochSampler(EpochSampler):
         order = sorted(range(self.n), key=lambda k: (shapes[int(perm[k])], k))  # stable by bucket
         grouped = [int(perm[k]) for k in order]
         b = self.batch_size
-        usable = self.batches_per_epoch() * self.world
-        cut = [grouped[j * b : (j + 1) * b] for j in range(usable)]
-        cut = [cut[j] for j in rng.permutation(len(cut))]
+        cut = [grouped[j * b : (j + 1) * b] for j in range(self.full_batches() * self.world)]
+        # shuffle, then cap: a capped epoch draws from every bucket
+        cut = [cut[j] for j in rng.permutation(len(cut))][: self.batches_per_epoch() * self.world]
         mine = cut[self.rank :: self.world][self.skip_batches :]
         return [[(i, *shapes[batch[0]]) for i in batch] for batch in mine]
 

@@ -49,8 +49,9 @@ class TrainConfig:
     compile: bool = False
     num_workers: int = 1
     max_steps: int = 0  # > 0 stops early (smoke runs); the schedule still spans all epochs
-    # > 0 caps an epoch at this many batches, drawn from a fresh shuffle of the whole set: a short
-    # fine-tuning phase then sees a random part of the data and its LR schedule still completes
+    # > 0 caps an epoch at this many batches, drawn from a fresh shuffle of the whole set (the
+    # sampler's ``max_batches``): a short phase sees a random part of the data and its LR
+    # schedule, which spans the capped epochs, still completes
     epoch_steps: int = 0
     eval_every: int = 1  # epochs
     threads: int = 0  # 0 = cores / world size
@@ -168,14 +169,14 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         shape_of = getattr(train_set, "bucket_shape", None)  # keep-aspect datasets batch by shape
         self.sampler = (
-            BucketedEpochSampler(len(train_set), cfg.batch_size, cfg.seed, shape_of, self.rank, self.world)
+            BucketedEpochSampler(
+                len(train_set), cfg.batch_size, cfg.seed, shape_of, self.rank, self.world, cfg.epoch_steps
+            )
             if callable(shape_of)
-            else EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world)
+            else EpochSampler(len(train_set), cfg.batch_size, cfg.seed, self.rank, self.world, cfg.epoch_steps)
         )
         self.collate_fn = collate_fn
         self.steps_per_epoch = self.sampler.batches_per_epoch()
-        if cfg.epoch_steps > 0:
-            self.steps_per_epoch = min(self.steps_per_epoch, cfg.epoch_steps)
         if self.steps_per_epoch == 0:
             raise ValueError(f"{len(train_set)} samples is fewer than one batch of {cfg.batch_size}")
         self.total_steps = cfg.epochs * self.steps_per_epoch
@@ -265,7 +266,6 @@ class Trainer:
             self.train_model.train()
             bar = tqdm(
                 loader,
-                total=self.steps_per_epoch - self.sampler.skip_batches,
                 desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                 disable=self.rank != 0,
                 mininterval=1 if sys.stderr.isatty() else 60,
@@ -313,8 +313,6 @@ class Trainer:
                     self.save()
                     last_ckpt = now
                 if cfg.max_steps and self.step >= cfg.max_steps:
-                    break
-                if self.step % self.steps_per_epoch == 0:  # a capped epoch ends before its loader does
                     break
             self.elapsed += time.time() - t0
             epoch_done = self.step % self.steps_per_epoch == 0

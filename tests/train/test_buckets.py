@@ -76,6 +76,20 @@ def test_bucketed_order_is_seeded_per_epoch_and_resumable():
     assert sampler.batches() != first
 
 
+def test_capped_epochs_take_the_front_of_the_shuffled_epoch():
+    """``max_batches`` (the trainer's ``epoch_steps``) keeps the first N batches of the epoch's
+    shuffled order, so a short phase sees every shape bucket, not the first buckets; lengths,
+    resume and the plain sampler follow the cap."""
+    full = BucketedEpochSampler(40, 4, seed=3, shape_of=_shape_of).batches()
+    capped = BucketedEpochSampler(40, 4, seed=3, shape_of=_shape_of, max_batches=4)
+    assert capped.batches_per_epoch() == 4 and capped.batches() == full[:4] and len(capped) == 16
+    assert len({(h, w) for batch in full for _, h, w in batch}) > 1
+    capped.skip_batches = 3
+    assert capped.batches() == full[3:4] and len(capped) == 4
+    plain = EpochSampler(40, 4, seed=3, max_batches=2)
+    assert list(iter(plain)) == list(iter(EpochSampler(40, 4, seed=3)))[:8] and len(plain) == 8
+
+
 def test_bucketed_ranks_get_disjoint_batches():
     ranks = [BucketedEpochSampler(40, 4, seed=0, shape_of=_shape_of, rank=r, world=2) for r in (0, 1)]
     seen = [{i for batch in s.batches() for i, _, _ in batch} for s in ranks]
