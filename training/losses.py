@@ -39,12 +39,33 @@ def normalized_focal_loss(
 PIXEL_LOSSES = ("bce", "nfl")
 
 
-def mask_loss(logits: torch.Tensor, target: torch.Tensor, pixel: str = "bce") -> torch.Tensor:
+def gap_map(target: torch.Tensor, kernel: int) -> torch.Tensor:
+    """Background pixels a morphological closing of ``target`` would fill (1 there, else 0).
+
+    These are the gaps between thin parts (the grass between a horse's legs) and the concave
+    bays of an outline: exactly where a click model that "adds the region under the click"
+    spills into neighbouring background. Closing = dilation then erosion, both as max-pools,
+    on a zero-padded copy: outside the crop is background, so an object near the border is not
+    closed onto it.
+    """
+    pad = kernel // 2
+    padded = F.pad(target, (2 * pad,) * 4)
+    dilated = F.max_pool2d(padded, kernel, stride=1, padding=pad)
+    closed = -F.max_pool2d(-dilated, kernel, stride=1, padding=pad)
+    return (closed[..., 2 * pad : -2 * pad, 2 * pad : -2 * pad] - target).clamp(min=0)
+
+
+def mask_loss(
+    logits: torch.Tensor, target: torch.Tensor, pixel: str = "bce", weight: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Pixel term + soft IoU; ``weight`` (per pixel, BCE only) raises the price of chosen errors."""
     logits = logits.float()
+    if weight is not None and pixel != "bce":
+        raise ValueError("per-pixel weights are only supported with the bce pixel loss")
     if pixel == "nfl":
         per_pixel = normalized_focal_loss(logits, target)
     elif pixel == "bce":
-        per_pixel = F.binary_cross_entropy_with_logits(logits, target)
+        per_pixel = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
     else:
         raise ValueError(f"unknown pixel loss {pixel!r}; choose from {PIXEL_LOSSES}")
     return per_pixel + soft_iou_loss(logits, target)
@@ -66,12 +87,14 @@ def deep_supervision_loss(
     side_weight: float = 0.4,
     pixel: str = "bce",
     mae_weight: float = 0.0,
+    weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Full weight on the final output, ``side_weight`` on each side output; ``mae_weight``
-    adds :func:`mae_loss` on the final output only (the map the app uses)."""
-    final = mask_loss(outputs[0], target, pixel)
+    adds :func:`mae_loss` on the final output only (the map the app uses); ``weight`` is a
+    per-pixel BCE weight at the target's resolution (side outputs are upsampled to it)."""
+    final = mask_loss(outputs[0], target, pixel, weight)
     if mae_weight:
         final = final + mae_weight * mae_loss(outputs[0], target)
-    sides = sum(mask_loss(o, target, pixel) for o in outputs[1:]) if len(outputs) > 1 else torch.zeros(())
+    sides = sum(mask_loss(o, target, pixel, weight) for o in outputs[1:]) if len(outputs) > 1 else torch.zeros(())
     total = final + side_weight * sides
     return total, {"loss_final": float(final.detach())}

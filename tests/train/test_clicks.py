@@ -150,10 +150,13 @@ def test_click_training_export_and_app_engine(tiny_dataset, cache_dir, tmp_path)
 
     # A new phase (--init) starts from the EMA weights of the earlier run, on a fresh schedule.
     phase = tmp_path / "phase2"
-    assert training_main(click_train_args(tiny_dataset, phase, "--init", str(run / "last.pt"), "--max-steps", "1")) == 0
+    argv = click_train_args(tiny_dataset, phase, "--init", str(run / "last.pt"), "--max-steps", "1")
+    argv += ["--gap-weight", "3"]
+    assert training_main(argv) == 0
     before = torch.load(run / "last.pt", weights_only=False)["ema"]
     after = torch.load(phase / "last.pt", weights_only=False)
     assert after["step"] == 1 and after["task_config"]["init"] == str(run / "last.pt")
+    assert after["task_config"]["gap_weight"] == 3.0
     key = "net.stem.0.weight"
     assert torch.allclose(after["model"][key], before[key], atol=1e-2)  # one small step away
     assert not torch.equal(after["model"][key], before[key])

@@ -14,7 +14,7 @@ from PIL import Image
 from desktop_app.core import model_meta as mm
 from desktop_app.core.latent.catalog import list_generators
 from desktop_app.core.latent.generator import Generator, find_generator
-from training.gen.adversarial import GANTask
+from training.gen.adversarial import GANTask, init_from_gan
 from training.gen.diffaug import diff_augment, translation
 from training.gen.sefa import sefa_directions, sefa_for_prior
 from training.models.gan import GAN, PRESETS, GANConfig, warm_start_from_vae
@@ -162,6 +162,41 @@ def test_cli_trains_exports_with_parity_and_the_app_reads_a_gan(gan_run: Path, t
     grid = tmp_path / "grid.png"
     assert gen_main(["sample", "--model", str(path), "--n", "4", "--out", str(grid)]) == 0
     assert Image.open(grid).size == (2 * 18 + 2, 2 * 18 + 2)
+
+
+def test_init_gan_loads_the_critic_and_distils_the_generator(gan_run: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(gan_run / "last.pt")
+    teacher = GAN(GANConfig.from_dict(ckpt["model_config"])).eval()
+    teacher.load_state_dict(ckpt["model"])
+    teacher.load_state_dict(ckpt["ema"], strict=False)
+    torch.manual_seed(5)
+    student = GAN(GANConfig.from_dict(ckpt["model_config"]))
+    z = torch.randn(64, student.cfg.latent, generator=torch.Generator().manual_seed(99))  # unseen z
+
+    def gap() -> float:
+        student.eval()
+        with torch.no_grad():
+            return float((student.generator(z) - teacher.generator(z)).abs().mean())
+
+    before = gap()
+    info = init_from_gan(student, gan_run / "last.pt", steps=150, seed=0, log=lambda _: None)
+    after = gap()
+    assert after < 0.35 * before, (before, after)  # the student now draws what the teacher draws
+    assert info["distill_steps"] == 150 and info["distill_l1"] < before
+    for key, value in student.discriminator.state_dict().items():  # the critic is the teacher's
+        torch.testing.assert_close(value, ckpt["model"][f"discriminator.{key}"])
+    # through the command line: the warm start is recorded in the run's checkpoint
+    data = gan_run.parent / "data"
+    argv = ["train", "--kind", "gan", "--data", str(data), "--out", str(tmp_path / "run"), "--preset", "tiny"]
+    argv += ["--size", "16", "--epochs", "1", "--batch-size", "4", "--warmup", "1", "--threads", "1"]
+    argv += ["--init-gan", str(gan_run / "last.pt"), "--distill-steps", "5", "--max-steps", "1"]
+    assert gen_main(argv) == 0
+    warm = load_checkpoint(tmp_path / "run" / "last.pt")["task_config"]["warm_start"]
+    assert warm.startswith(str(gan_run / "last.pt")) and "distilled, 5 steps" in warm
+    vae_ckpt = tmp_path / "not-a-gan.pt"
+    torch.save({"model_kind": "vae"}, vae_ckpt)
+    with pytest.raises(SystemExit, match="not a GAN checkpoint"):
+        init_from_gan(student, vae_ckpt, steps=0, seed=0)
 
 
 def test_export_refuses_a_kind_that_does_not_match(gan_run: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from training.losses import deep_supervision_loss, mae_loss, mask_loss, normalized_focal_loss  # noqa: E402
+from training.losses import deep_supervision_loss, gap_map, mae_loss, mask_loss, normalized_focal_loss  # noqa: E402
 
 
 def test_nfl_equals_bce_when_every_pixel_is_equally_wrong():
@@ -64,3 +64,44 @@ def test_mae_weight_adds_the_mae_of_the_final_output_only():
     plain, _ = deep_supervision_loss(outputs, target)
     weighted, _ = deep_supervision_loss(outputs, target, mae_weight=2.0)
     assert float(weighted - plain) == pytest.approx(2.0 * float(mae_loss(outputs[0], target)), rel=1e-5)
+
+
+def _two_legs() -> torch.Tensor:
+    """Two 5-px-wide vertical bars 4 px apart under a body: a horse's legs in miniature."""
+    t = torch.zeros(1, 1, 40, 40)
+    t[..., 2:8, 3:22] = 1  # body
+    t[..., 8:36, 5:10] = 1
+    t[..., 8:36, 14:19] = 1
+    return t
+
+
+def test_gap_map_marks_the_background_between_thin_parts_only():
+    target = _two_legs()
+    gap = gap_map(target, 9)
+    assert set(gap.unique().tolist()) <= {0.0, 1.0}
+    assert not (gap * target).any()  # never on the object
+    assert gap[0, 0, 20, 10:14].eq(1).all()  # the strip between the legs
+    assert gap[0, 0, 20, 25:].eq(0).all() and gap[0, 0, 38:, :].eq(0).all()  # open background stays 0
+    # a kernel narrower than the gap fills nothing between the legs
+    assert gap_map(target, 3)[0, 0, 20, 10:14].eq(0).all()
+
+
+def test_gap_weight_raises_the_price_of_filling_the_gap_only():
+    target = _two_legs()
+    gap = gap_map(target, 9)
+    weight = 1.0 + 4.0 * gap
+    right = torch.where(target > 0, 6.0, -6.0)
+    filled = torch.where((target + gap) > 0, 6.0, -6.0)  # the gap predicted as object
+    elsewhere = right.clone()
+    elsewhere[..., 30:34, 24:28] = 6.0  # an error of the same size in open background
+    # unit weights are plain BCE
+    assert float(mask_loss(filled, target, weight=torch.ones_like(target))) == pytest.approx(
+        float(mask_loss(filled, target))
+    )
+    # with the gap weighted, filling the gap costs more than an error elsewhere of equal area
+    n_gap, n_else = int(gap.sum()), 16
+    per_px_gap = float(mask_loss(filled, target, weight=weight)) - float(mask_loss(right, target, weight=weight))
+    per_px_else = float(mask_loss(elsewhere, target, weight=weight)) - float(mask_loss(right, target, weight=weight))
+    assert per_px_gap / n_gap > 3 * per_px_else / n_else
+    with pytest.raises(ValueError):
+        mask_loss(filled, target, pixel="nfl", weight=weight)

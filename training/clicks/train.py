@@ -23,7 +23,7 @@ from ..data.click_dataset import ClickTrainSet
 from ..data.click_sim import next_click
 from ..data.folder import load_decoded
 from ..export import checkpoint_metrics, credit_training_data, export_onnx, parity, store_file_weights_fp16
-from ..losses import PIXEL_LOSSES, deep_supervision_loss
+from ..losses import PIXEL_LOSSES, deep_supervision_loss, gap_map
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
 from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
@@ -48,9 +48,13 @@ class ClickTask:
         val_limit: int,
         seed: int,
         pixel_loss: str = "bce",
+        gap_weight: float = 0.0,
     ):
+        """``gap_weight``: extra BCE weight on the background a closing of the object would fill
+        (:func:`gap_map`, kernel ~1/16 of the crop): the price of spilling into the grass
+        between two legs when a click adds one of them."""
         self.val, self.size, self.eval_size = val, size, eval_size
-        self.pixel_loss = pixel_loss
+        self.pixel_loss, self.gap_weight = pixel_loss, gap_weight
         self.max_iters, self.val_limit = max_iters, val_limit
         self.rng = np.random.default_rng(seed + 7)
 
@@ -69,7 +73,11 @@ class ClickTask:
                     self._add_error_clicks(prob[:, 0].numpy(), gt_np, guidance)
                     guidance[:, 2] = prob[:, 0]
         outs = model(x, guidance, all_logits=True)
-        loss, logs = deep_supervision_loss(outs, gt, pixel=self.pixel_loss)
+        weight = None
+        if self.gap_weight:
+            kernel = (gt.shape[-1] // 16) | 1
+            weight = 1.0 + self.gap_weight * gap_map(gt, kernel)
+        loss, logs = deep_supervision_loss(outs, gt, pixel=self.pixel_loss, weight=weight)
         logs["sim_iters"] = n_iters
         return loss, logs
 
@@ -150,7 +158,9 @@ def cmd_train(args) -> int:
         bf16=not args.no_bf16,
         threads=args.threads,
     )
-    task = ClickTask(args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss)
+    task = ClickTask(
+        args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss, args.gap_weight
+    )
     task_config = {
         "task": "clicks",
         "size": args.size,
@@ -162,6 +172,7 @@ def cmd_train(args) -> int:
         "object_crop_prob": args.object_crop_prob,
         "focus_prob": args.focus_prob,
         "loss": args.loss,
+        "gap_weight": args.gap_weight,
     }
     task_config["encoder_lr_scale"] = args.encoder_lr_scale
     task_config["guidance_lr_scale"] = args.guidance_lr_scale
@@ -292,6 +303,12 @@ def add_commands(sub) -> None:
         default="bce",
         choices=PIXEL_LOSSES,
         help="pixel term next to soft IoU: bce, or RITM's normalized focal loss (nfl)",
+    )
+    p.add_argument(
+        "--gap-weight",
+        type=float,
+        default=0.0,
+        help="extra BCE weight on background between thin parts (what a closing of the object fills)",
     )
     p.add_argument(
         "--encoder-lr-scale",

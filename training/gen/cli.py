@@ -26,7 +26,7 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument(
-        "--preset", default="", choices=["", *sorted(PRESETS)], help="VAE preset (default m); GAN: xs or tiny"
+        "--preset", default="", choices=["", *sorted(PRESETS)], help="VAE preset (default m); GAN: xs, m or tiny"
     )
     p.add_argument("--latent", type=int, default=0, help="latent size (default: the preset's)")
     p.add_argument("--size", type=int, default=64)
@@ -52,6 +52,13 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
     g = p.add_argument_group("GAN (--kind gan)")
     g.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")
+    g.add_argument(
+        "--init-gan",
+        default="",
+        help="warm start: a GAN checkpoint; its critic is loaded and its EMA generator distilled into this one "
+        "(a larger preset starts where the smaller one stopped)",
+    )
+    g.add_argument("--distill-steps", type=int, default=2000, help="L1 distillation steps for --init-gan (batch 32)")
     g.add_argument("--r1", type=float, default=0.1, help="R1 penalty weight gamma (lazy, every 8 steps)")
     g.add_argument(
         "--critic",
