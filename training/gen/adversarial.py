@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.emoji import ArraySet, load_emoji, split
-from ..models.gan import GAN, PRESETS, GANConfig, count_parameters, warm_start_from_vae
+from ..models.gan import GAN, PRESETS, GANConfig, count_parameters, warm_start_from_vae, widen_into
+from ..models.vae import Decoder
 from ..trainer import Trainer, load_checkpoint
 from .diffaug import OPS, POLICY, diff_augment
 from .figures import save_png, tile
@@ -169,42 +170,10 @@ def vae_fit(vae_ckpt: str | Path, images: np.ndarray) -> tuple[dict, torch.Tenso
     return vae.decoder.state_dict(), means.mean(0), cov, ckpt["model_config"]
 
 
-def distill_generator(
-    student: nn.Module, teacher: nn.Module, steps: int, batch: int = 32, lr: float = 1e-3, seed: int = 0, log=print
-) -> float:
-    """Train ``student`` to reproduce ``teacher``'s image for the same z (L1), on fresh z each step.
-
-    Why: a larger generator trained adversarially from noise lost to the projected critic on two
-    CPU cores (critic logits +-20..50 from the first hundred steps, the generator's samples still
-    noise after 300); one that starts as a copy of a trained smaller generator starts where that
-    one stopped, keeps its N(0, I) prior and z -> image map (so its seeds look alike), and the
-    adversarial phase then only has to use the extra capacity. Returns the final mean L1 (0-1
-    image scale). Cosine learning rate to 1 % of ``lr``.
-    """
-    teacher.eval()
-    student.train()
-    opt = torch.optim.Adam(student.parameters(), lr=lr, betas=(0.9, 0.99))
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(1, steps), eta_min=lr * 0.01)
-    rng = torch.Generator().manual_seed(seed + 17)
-    latent = teacher.fc.in_features
-    loss = torch.zeros(())
-    for i in range(steps):
-        z = torch.randn(batch, latent, generator=rng)
-        with torch.no_grad():
-            target = teacher(z)
-        loss = (student(z) - target).abs().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if (i + 1) % max(1, steps // 10) == 0:
-            log(f"distil {i + 1}/{steps}: L1 {float(loss.detach()):.4f}")
-    return float(loss.detach())
-
-
-def init_from_gan(model: GAN, ckpt_path: str | Path, steps: int, seed: int, log=print) -> dict:
-    """Warm start from a trained GAN checkpoint: the critic's weights as they are (same critic kind),
-    the generator distilled from its EMA generator (:func:`distill_generator`)."""
+def init_from_gan(model: GAN, ckpt_path: str | Path) -> dict:
+    """Warm start from a trained GAN checkpoint: its critic's weights as they are (same critic
+    kind), its EMA generator grown into this run's (possibly wider) generator exactly
+    (:func:`training.models.gan.widen_into`): the run starts from the samples that one makes."""
     ckpt = load_checkpoint(ckpt_path)
     if ckpt.get("model_kind") != "gan":
         raise SystemExit(f"{ckpt_path}: not a GAN checkpoint (model_kind {ckpt.get('model_kind')!r})")
@@ -214,13 +183,16 @@ def init_from_gan(model: GAN, ckpt_path: str | Path, steps: int, seed: int, log=
             f"--init-gan: the checkpoint's latent/critic is {teacher_cfg.latent}/{teacher_cfg.critic}, "
             f"this run's {model.cfg.latent}/{model.cfg.critic}"
         )
-    teacher = GAN(teacher_cfg)
-    teacher.load_state_dict(ckpt["model"])
-    teacher.load_state_dict(ckpt["ema"], strict=False)  # the EMA generator is the one to copy
+    teacher = Decoder(teacher_cfg.vae_config())
+    ema = ckpt["ema"]
+    teacher.load_state_dict({k.removeprefix("generator."): v for k, v in ema.items() if k.startswith("generator.")})
+    try:
+        widen_into(model.generator, teacher)
+    except ValueError as exc:
+        raise SystemExit(f"--init-gan: {teacher_cfg.g_preset} does not grow into {model.cfg.g_preset}: {exc}") from exc
     critic = {k.removeprefix("discriminator."): v for k, v in ckpt["model"].items() if k.startswith("discriminator.")}
     model.discriminator.load_state_dict(critic)
-    l1 = distill_generator(model.generator, teacher.generator, steps, seed=seed, log=log) if steps else float("nan")
-    return {"init_gan": str(ckpt_path), "init_gan_step": ckpt.get("step"), "distill_steps": steps, "distill_l1": l1}
+    return {"init_gan": str(ckpt_path), "init_gan_step": ckpt.get("step"), "init_gan_preset": teacher_cfg.g_preset}
 
 
 def cmd_train_gan(args: argparse.Namespace) -> int:
@@ -242,12 +214,10 @@ def cmd_train_gan(args: argparse.Namespace) -> int:
             raise SystemExit(f"--init-vae: the VAE's latent is {vae_cfg.get('latent')}, the GAN's {config.latent}")
         warm_start_from_vae(model.generator, state, mean.float(), cov.float())
         warm = str(args.init_vae)
-    distilled: dict = {}
     if args.init_gan and not args.resume:
-        if args.threads:
-            torch.set_num_threads(args.threads)  # the trainer sets it later; distillation runs first
-        distilled = init_from_gan(model, args.init_gan, args.distill_steps, args.seed)
-        warm = f"{args.init_gan} (distilled, {args.distill_steps} steps, L1 {distilled['distill_l1']:.4f})"
+        grown = init_from_gan(model, args.init_gan)
+        step, small = grown["init_gan_step"], grown["init_gan_preset"]
+        warm = f"{args.init_gan} (step {step}, generator {small} grown to {preset})"
     # constant learning rate after warm-up: a GAN has no loss to anneal toward
     cfg = gen_train_config(args, min_lr_ratio=1.0, weight_decay=0.0)
     groups = [

@@ -55,10 +55,9 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     g.add_argument(
         "--init-gan",
         default="",
-        help="warm start: a GAN checkpoint; its critic is loaded and its EMA generator distilled into this one "
-        "(a larger preset starts where the smaller one stopped)",
+        help="warm start: a GAN checkpoint; its critic is loaded and its EMA generator grown exactly into this "
+        "run's (a wider preset, e.g. xs -> m, starts where the smaller one stopped)",
     )
-    g.add_argument("--distill-steps", type=int, default=2000, help="L1 distillation steps for --init-gan (batch 32)")
     g.add_argument("--r1", type=float, default=0.1, help="R1 penalty weight gamma (lazy, every 8 steps)")
     g.add_argument(
         "--critic",

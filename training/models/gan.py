@@ -141,5 +141,43 @@ def warm_start_from_vae(generator: Decoder, decoder_state: dict, mean: torch.Ten
     generator.fc.weight.copy_((w @ chol).float())
 
 
+@torch.no_grad()
+def widen_into(student: nn.Module, teacher: nn.Module) -> int:
+    """Make the wider ``student`` compute exactly what ``teacher`` computes (Net2Net-style growth).
+
+    Both must have the same layers in the same order (e.g. the generators of presets xs and m:
+    same structure, twice the channels). Each teacher tensor goes into the leading slice of the
+    student's; the student's extra units are switched off so they add nothing yet: a Linear's
+    extra output rows are zero (the fc's extra channels start at 0, and SiLU(0) = 0), a
+    BatchNorm's extra gamma and beta are zero (its extra channels output 0 whatever the conv
+    before them computes). Every other extra weight keeps its random initialisation, so the
+    extra channels receive gradients from the first step (through gamma) and grow into use.
+    Returns the number of tensors copied. Why: a larger generator trained adversarially from
+    noise lost to the projected critic on two CPU cores; grown from the trained one, it starts
+    where that one stopped.
+    """
+    t_modules = dict(teacher.named_modules())
+    copied = 0
+    for name, s_mod in student.named_modules():
+        t_mod = t_modules.get(name)
+        if type(t_mod) is not type(s_mod) or not list(s_mod.parameters(recurse=False)):
+            continue
+        if isinstance(s_mod, nn.Linear):
+            s_mod.weight.zero_()
+            s_mod.bias.zero_()
+        elif isinstance(s_mod, nn.BatchNorm2d):
+            s_mod.reset_running_stats()
+            s_mod.weight.zero_()
+            s_mod.bias.zero_()
+        s_state, t_state = s_mod.state_dict(), t_mod.state_dict()
+        for key, t_val in t_state.items():
+            s_val = s_state[key]
+            if t_val.dim() != s_val.dim() or any(a > b for a, b in zip(t_val.shape, s_val.shape, strict=True)):
+                raise ValueError(f"{name}.{key}: {tuple(t_val.shape)} does not fit into {tuple(s_val.shape)}")
+            s_val[tuple(slice(0, n) for n in t_val.shape)] = t_val
+            copied += 1
+    return copied
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
