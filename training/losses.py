@@ -44,15 +44,13 @@ def gap_map(target: torch.Tensor, kernel: int) -> torch.Tensor:
 
     These are the gaps between thin parts (the grass between a horse's legs) and the concave
     bays of an outline: exactly where a click model that "adds the region under the click"
-    spills into neighbouring background. Closing = dilation then erosion, both as max-pools,
-    on a zero-padded copy: outside the crop is background, so an object near the border is not
-    closed onto it.
+    spills into neighbouring background. Closing = dilation then erosion, both as unpadded
+    max-pools on a copy zero-padded by two radii (each pool takes one off again): outside the
+    crop is background, so an object near the border is not closed onto it.
     """
-    pad = kernel // 2
-    padded = F.pad(target, (2 * pad,) * 4)
-    dilated = F.max_pool2d(padded, kernel, stride=1, padding=pad)
-    closed = -F.max_pool2d(-dilated, kernel, stride=1, padding=pad)
-    return (closed[..., 2 * pad : -2 * pad, 2 * pad : -2 * pad] - target).clamp(min=0)
+    padded = F.pad(target, (2 * (kernel // 2),) * 4)
+    closed = -F.max_pool2d(-F.max_pool2d(padded, kernel, stride=1), kernel, stride=1)
+    return (closed - target).clamp(min=0)
 
 
 def mask_loss(

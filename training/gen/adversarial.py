@@ -27,10 +27,10 @@ from torch import nn
 
 from ..data.emoji import ArraySet, load_emoji, split
 from ..models.gan import GAN, PRESETS, GANConfig, count_parameters, warm_start_from_vae, widen_into
-from ..models.vae import Decoder
 from ..trainer import Trainer, load_checkpoint
 from .diffaug import OPS, POLICY, diff_augment
 from .figures import save_png, tile
+from .gan_export import gan_from_checkpoint
 from .train import TimeBudget, gen_train_config, to_tensor, to_uint8
 
 PREVIEW_SAMPLES = 64
@@ -183,15 +183,13 @@ def init_from_gan(model: GAN, ckpt_path: str | Path) -> dict:
             f"--init-gan: the checkpoint's latent/critic is {teacher_cfg.latent}/{teacher_cfg.critic}, "
             f"this run's {model.cfg.latent}/{model.cfg.critic}"
         )
-    teacher = Decoder(teacher_cfg.vae_config())
-    ema = ckpt["ema"]
-    teacher.load_state_dict({k.removeprefix("generator."): v for k, v in ema.items() if k.startswith("generator.")})
+    teacher = gan_from_checkpoint(ckpt)  # the EMA generator: the one its samples and export use
     try:
-        widen_into(model.generator, teacher)
+        widen_into(model.generator, teacher.generator)
     except ValueError as exc:
         raise SystemExit(f"--init-gan: {teacher_cfg.g_preset} does not grow into {model.cfg.g_preset}: {exc}") from exc
-    critic = {k.removeprefix("discriminator."): v for k, v in ckpt["model"].items() if k.startswith("discriminator.")}
-    model.discriminator.load_state_dict(critic)
+    teacher.load_state_dict(ckpt["model"])  # the critic as it was training, not its average
+    model.discriminator.load_state_dict(teacher.discriminator.state_dict())
     return {"init_gan": str(ckpt_path), "init_gan_step": ckpt.get("step"), "init_gan_preset": teacher_cfg.g_preset}
 
 

@@ -51,7 +51,7 @@ PRESETS: dict[str, GANConfig] = {
     "xs": GANConfig(),
     # the VAE preset m's decoder (2.2 M parameters, 3.6x xs): with the projected critic a
     # training step costs about the same (the critic's EfficientNet dominates), and the
-    # frame budget (16 ms) has room; no warm start (the shipped VAE is xs)
+    # frame budget (16 ms) has room; warm start by growing an xs run (``--init-gan``)
     "m": GANConfig(g_preset="m"),
 }
 
