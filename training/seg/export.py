@@ -97,7 +97,14 @@ def export_checkpoint(
     x = torch.rand(2 if not rembg else 1, 3, size, size)
     # the faster, equivalent form goes into the file; parity below is against ``model`` itself
     path = export_onnx(
-        for_inference(model)[0], (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg, dynamic_hw=keep_aspect
+        for_inference(model)[0],
+        (x,),
+        out,
+        ["image"],
+        ["alpha"],
+        metadata,
+        dynamic_batch=not rembg,
+        dynamic_hw=keep_aspect,
     )
     shapes = [x.shape]
     if keep_aspect:  # a 3:2 landscape and portrait, sized as the app will size them
