@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from desktop_app.core.latent.catalog import list_generators
 from desktop_app.core.latent.generator import Generator, find_generator
 from training.gen.adversarial import GANTask, init_from_gan
 from training.gen.diffaug import diff_augment, translation
+from training.gen.finishing import average_ema_weights, standing_statistics
 from training.gen.sefa import sefa_directions, sefa_for_prior
 from training.models.gan import GAN, PRESETS, GANConfig, warm_start_from_vae, widen_into
 from training.models.vae import PRESETS as VAE_PRESETS
@@ -256,3 +258,53 @@ def test_diffaug_policy_is_chosen_on_the_command_line_and_checked(tmp_path: Path
     assert gen_main([*argv, "--diffaug", "translation,cutout"]) == 0
     loss = load_checkpoint(tmp_path / "run" / "last.pt")["task_config"]["loss"]
     assert loss["diffaugment"] == ["translation", "cutout"]
+
+
+def test_standing_statistics_are_the_mean_of_the_batch_statistics_the_final_weights_make() -> None:
+    torch.manual_seed(0)
+    gen = GAN(PRESETS["tiny"]).generator
+    weights = {k: v.clone() for k, v in gen.state_dict().items() if "running" not in k and "tracked" not in k}
+    # what the batches will show, recorded on a copy fed the same draws
+    twin, seen = copy.deepcopy(gen).train(), {}
+    norms = [m for m in twin.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for i, m in enumerate(norms):
+        m.register_forward_pre_hook(
+            lambda _m, args, i=i: seen.setdefault(i, []).append(
+                (args[0].mean(dim=(0, 2, 3)), args[0].var(dim=(0, 2, 3), unbiased=True))
+            )
+        )
+    rng = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for _ in range(6):
+            twin(torch.randn(4, PRESETS["tiny"].latent, generator=rng))
+    assert standing_statistics(gen, PRESETS["tiny"].latent, batches=6, batch_size=4, seed=5) == len(norms) > 0
+    assert not gen.training
+    for i, m in enumerate(m for m in gen.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        means, variances = zip(*seen[i], strict=True)
+        torch.testing.assert_close(m.running_mean, torch.stack(means).mean(0), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(m.running_var, torch.stack(variances).mean(0), atol=1e-5, rtol=1e-5)
+        assert m.momentum == 0.1  # restored for any later training
+    for k, v in weights.items():
+        assert torch.equal(gen.state_dict()[k], v), k  # weights untouched
+
+
+def test_export_averages_checkpoints_of_one_run_and_re_estimates_batchnorm(gan_run: Path, tmp_path: Path) -> None:
+    ckpt = load_checkpoint(gan_run / "last.pt")
+    shifted = copy.deepcopy(ckpt)
+    shifted["ema"]["generator.fc.weight"] = shifted["ema"]["generator.fc.weight"] + 0.5
+    shifted["step"] = 99
+    torch.save(shifted, tmp_path / "shifted.pt")
+    out = tmp_path / "models" / "avg-gan"
+    argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(out), "--k", "4"]
+    assert gen_main([*argv, "--figures", str(tmp_path / "fig"), "--average", str(tmp_path / "shifted.pt")]) == 0
+    path = out.with_name("avg-gan-generator.onnx")
+    extra = json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}[mm.KEY_EXTRA])
+    assert extra["averaged_steps"] == [3, 99]
+    assert extra["standing_statistics"] == {"batches": 300, "batch_size": 4}  # on by default, training batch
+    mean_fc = ckpt["ema"]["generator.fc.weight"] + 0.25
+    expected, _ = sefa_directions(mean_fc, 4)
+    np.testing.assert_allclose(np.abs(np.asarray(extra["directions"])), np.abs(expected), atol=1e-4)
+    other = copy.deepcopy(ckpt)
+    other["model_config"] = {**other["model_config"], "latent": other["model_config"]["latent"] + 1}
+    with pytest.raises(ValueError, match="same GAN"):
+        average_ema_weights([ckpt, other])

@@ -273,6 +273,21 @@ def add_export_args(p: argparse.ArgumentParser) -> None:
         "--names", default="", help="GAN: comma-separated names of the first directions (after their sweeps)"
     )
     p.add_argument("--metrics", help="GAN: a JSON file of metrics to store in the metadata (e.g. from gen quality)")
+    p.add_argument(
+        "--average",
+        nargs="+",
+        default=[],
+        metavar="CKPT",
+        help="GAN: more checkpoints of the same run; the file gets the mean of all their EMA weights",
+    )
+    p.add_argument(
+        "--standing-stats",
+        type=int,
+        default=300,
+        metavar="BATCHES",
+        help="GAN: re-estimate BatchNorm statistics from this many prior batches at the training batch size "
+        "(0: keep the running statistics)",
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -299,7 +314,18 @@ def _cmd_export_gan(args: argparse.Namespace) -> int:
 
     names = [n.strip() for n in args.names.split(",")] if args.names else []
     metrics = json.loads(Path(args.metrics).read_text()) if args.metrics else None
-    report = export_gan(args.ckpt, args.out, args.k, args.figures, not args.raw_weights, args.name, names, metrics)
+    report = export_gan(
+        args.ckpt,
+        args.out,
+        args.k,
+        args.figures,
+        not args.raw_weights,
+        args.name,
+        names,
+        metrics,
+        average=args.average,
+        standing_batches=args.standing_stats,
+    )
     print(f"wrote {report['generator']} ({report['generator_mb']:.2f} MB); parity max abs diff {report['parity']:.2e}")
     print(
         f"SeFa: the top directions carry {report['sefa_share_top']} of the first layer's response; "

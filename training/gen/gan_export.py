@@ -28,6 +28,7 @@ from ..models.gan import GAN, GANConfig, count_parameters
 from ..trainer import load_checkpoint
 from .config import TRAINING_DATA
 from .figures import onnx_decoder, save_png, tile, write_sweeps
+from .finishing import average_ema_weights, standing_statistics
 from .sefa import sefa_for_prior
 
 VERSION = "1"
@@ -55,13 +56,28 @@ def export_gan(
     name: str = "",
     names: list[str] | None = None,
     metrics: dict | None = None,
+    average: list[str] | None = None,
+    standing_batches: int = 300,
+    standing_batch_size: int = 0,
 ) -> dict:
-    """Write ``OUT-generator.onnx`` (+ figures); returns a report dict."""
+    """Write ``OUT-generator.onnx`` (+ figures); returns a report dict.
+
+    ``average``: more checkpoints of the same run whose EMA weights are averaged with
+    ``ckpt_path``'s; ``standing_batches`` > 0 re-estimates the BatchNorm statistics from that many
+    prior batches of ``standing_batch_size`` (0: the run's training batch size); see
+    :mod:`training.gen.finishing`.
+    """
     t0 = time.time()
     ckpt = load_checkpoint(ckpt_path)
     if ckpt.get("model_kind") != "gan":
         raise SystemExit(f"{ckpt_path}: not a GAN checkpoint (model_kind {ckpt.get('model_kind')!r})")
-    model = gan_from_checkpoint(ckpt, use_ema)
+    others = [load_checkpoint(p) for p in average or []]
+    if others and not use_ema:
+        raise SystemExit("--average averages EMA weights; it cannot be combined with --raw-weights")
+    model = average_ema_weights([ckpt, *others]) if others else gan_from_checkpoint(ckpt, use_ema)
+    standing_batch_size = standing_batch_size or int(ckpt.get("train_config", {}).get("batch_size", 16))
+    if standing_batches > 0:
+        standing_statistics(model.generator, model.cfg.latent, standing_batches, standing_batch_size)
     cfg, task = model.cfg, ckpt.get("task_config", {})
     dirs = sefa_for_prior(model.generator.fc.weight, min(k, cfg.latent))
     prefix = Path(out)
@@ -88,6 +104,10 @@ def export_gan(
         "loss": task.get("loss", {}),
         "warm_start": task.get("warm_start", ""),
         "trained_steps": ckpt.get("step"),
+        "averaged_steps": [ck.get("step") for ck in [ckpt, *others]] if others else [],
+        "standing_statistics": {"batches": standing_batches, "batch_size": standing_batch_size}
+        if standing_batches > 0
+        else None,
         "training_minutes_cpu": round(ckpt.get("elapsed", 0.0) / 60, 1),
     }
     md = {
