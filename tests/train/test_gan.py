@@ -308,3 +308,11 @@ def test_export_averages_checkpoints_of_one_run_and_re_estimates_batchnorm(gan_r
     other["model_config"] = {**other["model_config"], "latent": other["model_config"]["latent"] + 1}
     with pytest.raises(ValueError, match="same GAN"):
         average_ema_weights([ckpt, other])
+
+
+def test_two_warm_starts_are_refused_on_the_command_line(tmp_path: Path, capsys) -> None:
+    argv = ["train", "--kind", "gan", "--data", str(tmp_path), "--out", str(tmp_path / "run")]
+    with pytest.raises(SystemExit) as exit_info:
+        gen_main([*argv, "--init-vae", "a.pt", "--init-gan", "b.pt"])
+    assert exit_info.value.code == 2  # argparse's usage error, before anything is loaded
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -51,8 +51,9 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
     g = p.add_argument_group("GAN (--kind gan)")
-    g.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")
-    g.add_argument(
+    warm = g.add_mutually_exclusive_group()  # two warm starts would silently overwrite each other
+    warm.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")
+    warm.add_argument(
         "--init-gan",
         default="",
         help="warm start: a GAN checkpoint; its critic is loaded and its EMA generator grown exactly into this "
