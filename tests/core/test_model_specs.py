@@ -171,3 +171,21 @@ def test_sessions_are_cached_per_file_identity(seg_model: Path, tmp_path: Path) 
     os.utime(copy, ns=(1, 1))  # same bytes, new mtime: treated as a new file
     assert get_session(copy) is not s1
     assert s1.get_providers()[0] in available_providers()
+
+
+@pytest.mark.skipif(not Path("/sys/devices/system/cpu").is_dir(), reason="Linux sysfs topology only")
+def test_physical_cores_reads_sysfs_like_psutil_without_importing_it() -> None:
+    import json
+    import subprocess
+    import sys
+
+    psutil = pytest.importorskip("psutil")
+    code = (
+        "import json, sys\n"
+        "from desktop_app.core.session import physical_cores\n"
+        "print(json.dumps([physical_cores(), 'psutil' in sys.modules]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    cores, imported = json.loads(out)
+    assert cores == psutil.cpu_count(logical=False)
+    assert not imported  # its import costs every batch process ~20 ms
