@@ -22,6 +22,8 @@ from torch import nn
 
 from desktop_app.core import model_meta as meta
 
+from .models.inference_form import for_inference
+
 OPSET = 17
 
 
@@ -37,11 +39,14 @@ def export_onnx(
 ) -> Path:
     """Export ``module`` (eval mode, fp32) to ``path`` atomically and attach metadata.
 
+    The file holds :func:`~training.models.inference_form.for_inference`'s equivalent, faster
+    form of ``module``; ``module`` itself is not changed, so parity against it checks the rewrite.
+
     ``dynamic_hw`` leaves height and width of every (N x C x H x W) input and output free.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    module = module.eval().float().to(memory_format=torch.contiguous_format)
+    module = for_inference(module.eval().float().to(memory_format=torch.contiguous_format))
     dims = ({0: "batch"} if dynamic_batch else {}) | ({2: "height", 3: "width"} if dynamic_hw else {})
     axes = {name: dims for name in (*input_names, *output_names)} if dims else None
     tmp = path.with_name(path.name + ".tmp")

@@ -50,8 +50,8 @@ _PIL_FORMATS = sorted(SUPPORTED_FORMATS - {"MPO"})  # Pillow reports MPO for som
 # Register exactly the decoders we take. ``Image.open`` calls ``Image.init()`` -- importing all of
 # Pillow's ~40 format plugins, ~45 ms per process -- whenever a requested format is not
 # registered yet (WebP is not among its "common" five); with these imported it never needs to.
-for _plugin in ("Bmp", "Gif", "Jpeg", "Png", "Tiff", "WebP", *(["Avif"] if AVIF_SUPPORTED else [])):
-    importlib.import_module(f"PIL.{_plugin}ImagePlugin")
+for _fmt in _PIL_FORMATS:  # Pillow's module names: BmpImagePlugin, ..., WebPImagePlugin
+    importlib.import_module(f"PIL.{'WebP' if _fmt == 'WEBP' else _fmt.capitalize()}ImagePlugin")
 _FORMAT_LIST = "/".join(["JPEG", "PNG", "WebP", "TIFF", "BMP", "GIF", *(["AVIF"] if AVIF_SUPPORTED else [])])
 
 _MAGIC = (

@@ -26,7 +26,6 @@ from ..export import checkpoint_metrics, credit_training_data, export_onnx, pari
 from ..losses import PIXEL_LOSSES, deep_supervision_loss, gap_map
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
 from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
-from ..models.inference_form import for_inference
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA
@@ -239,8 +238,7 @@ def cmd_export(args) -> int:
         ),
     }
     inputs = (torch.rand(2, 3, size, size), (torch.rand(2, 3, size, size) > 0.9).float())
-    # the faster, equivalent form goes into the file; parity below is against ``model`` itself
-    path = export_onnx(for_inference(model)[0], inputs, args.out, ["image", "guidance"], ["mask"], metadata)
+    path = export_onnx(model, inputs, args.out, ["image", "guidance"], ["mask"], metadata)
     diff = parity(model, inputs, path)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB); parity max abs diff {diff:.2e}")
     if args.fp16_weights:  # parity above is of the float32 file; this is the rounding on top of it

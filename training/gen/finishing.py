@@ -20,14 +20,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..models.gan import GAN, GANConfig
 
-
-def average_ema_weights(ckpts: list[dict]) -> GAN:
-    """One GAN whose floating-point EMA tensors are the mean over ``ckpts`` (same model config).
-
-    Integer buffers (BatchNorm's batch counters) are taken from the first checkpoint.
-    """
+def average_ema_weights(ckpts: list[dict]) -> dict[str, torch.Tensor]:
+    """The mean of the checkpoints' floating-point EMA tensors (same GAN config required);
+    integer buffers (BatchNorm's batch counters) are taken from the first checkpoint."""
     if not ckpts:
         raise ValueError("no checkpoint to average")
     config = ckpts[0]["model_config"]
@@ -35,15 +31,10 @@ def average_ema_weights(ckpts: list[dict]) -> GAN:
         if ck.get("model_kind") != "gan" or ck["model_config"] != config:
             raise ValueError(f"can only average checkpoints of the same GAN (step {ck.get('step')} differs)")
     states = [ck["ema"] for ck in ckpts]
-    mean = {}
-    for key, first in states[0].items():
-        if first.dtype.is_floating_point:
-            mean[key] = sum(s[key].float() for s in states) / len(states)
-        else:
-            mean[key] = first
-    model = GAN(GANConfig.from_dict(config))
-    model.load_state_dict(mean)
-    return model.eval()
+    return {
+        key: sum(s[key].float() for s in states) / len(states) if first.dtype.is_floating_point else first
+        for key, first in states[0].items()
+    }
 
 
 @torch.no_grad()

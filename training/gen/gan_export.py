@@ -58,14 +58,12 @@ def export_gan(
     metrics: dict | None = None,
     average: list[str] | None = None,
     standing_batches: int = 300,
-    standing_batch_size: int = 0,
 ) -> dict:
     """Write ``OUT-generator.onnx`` (+ figures); returns a report dict.
 
     ``average``: more checkpoints of the same run whose EMA weights are averaged with
     ``ckpt_path``'s; ``standing_batches`` > 0 re-estimates the BatchNorm statistics from that many
-    prior batches of ``standing_batch_size`` (0: the run's training batch size); see
-    :mod:`training.gen.finishing`.
+    prior batches at the run's training batch size; see :mod:`training.gen.finishing`.
     """
     t0 = time.time()
     ckpt = load_checkpoint(ckpt_path)
@@ -74,8 +72,9 @@ def export_gan(
     others = [load_checkpoint(p) for p in average or []]
     if others and not use_ema:
         raise SystemExit("--average averages EMA weights; it cannot be combined with --raw-weights")
-    model = average_ema_weights([ckpt, *others]) if others else gan_from_checkpoint(ckpt, use_ema)
-    standing_batch_size = standing_batch_size or int(ckpt.get("train_config", {}).get("batch_size", 16))
+    averaged = {**ckpt, "ema": average_ema_weights([ckpt, *others])} if others else ckpt
+    model = gan_from_checkpoint(averaged, use_ema)
+    standing_batch_size = int(ckpt.get("train_config", {}).get("batch_size", 16))
     if standing_batches > 0:
         standing_statistics(model.generator, model.cfg.latent, standing_batches, standing_batch_size)
     cfg, task = model.cfg, ckpt.get("task_config", {})

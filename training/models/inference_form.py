@@ -1,8 +1,8 @@
 """Exact rewrites of a trained network into a form onnxruntime runs faster on a CPU.
 
-Applied to a copy of the model just before ONNX export; the exported file is then checked
-against the *original* PyTorch model, so a rewrite that changed the function would fail the
-parity check rather than ship.
+:func:`training.export.export_onnx` writes every file from :func:`for_inference`'s copy; the
+exporters check the file against the *original* PyTorch model, so a rewrite that changed the
+function would fail the parity check rather than ship.
 """
 
 from __future__ import annotations
@@ -60,14 +60,12 @@ def _worth_factoring(m: nn.Module) -> bool:
     )
 
 
-def for_inference(model: nn.Module) -> tuple[nn.Module, int]:
+def for_inference(model: nn.Module) -> nn.Module:
     """A copy of ``model`` (eval mode) with every dense k x k (k > 1) conv to one channel
-    factored by :class:`DepthwiseThenSum`; returns it and how many convs were rewritten."""
+    factored by :class:`DepthwiseThenSum`; the original is untouched."""
     fast = copy.deepcopy(model).eval()
-    count = 0
     for parent in list(fast.modules()):
         for name, child in list(parent.named_children()):
             if _worth_factoring(child):
                 setattr(parent, name, DepthwiseThenSum(child))
-                count += 1
-    return fast, count
+    return fast

@@ -11,7 +11,6 @@ from desktop_app.core import model_meta as meta
 from desktop_app.core.models import keep_aspect_size
 
 from ..export import checkpoint_metrics, credit_training_data, export_onnx, parity, store_file_weights_fp16
-from ..models.inference_form import for_inference
 from ..models.segnet import SegNet, SegNetConfig, count_parameters
 from ..trainer import load_checkpoint
 from .config import ARCHITECTURES, TRAINING_DATA
@@ -95,16 +94,8 @@ def export_checkpoint(
     }
     metadata[meta.KEY_EXTRA] = json.dumps(extra)
     x = torch.rand(2 if not rembg else 1, 3, size, size)
-    # the faster, equivalent form goes into the file; parity below is against ``model`` itself
     path = export_onnx(
-        for_inference(model)[0],
-        (x,),
-        out,
-        ["image"],
-        ["alpha"],
-        metadata,
-        dynamic_batch=not rembg,
-        dynamic_hw=keep_aspect,
+        model, (x,), out, ["image"], ["alpha"], metadata, dynamic_batch=not rembg, dynamic_hw=keep_aspect
     )
     shapes = [x.shape]
     if keep_aspect:  # a 3:2 landscape and portrait, sized as the app will size them
