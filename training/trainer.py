@@ -53,6 +53,10 @@ class TrainConfig:
     # sampler's ``max_batches``): a short phase sees a random part of the data and its LR
     # schedule, which spans the capped epochs, still completes
     epoch_steps: int = 0
+    # > 0 also keeps ``snap-step{N}.pt`` (EMA weights only, ~a quarter of a checkpoint) every N
+    # steps: averaging snapshots of one run is a free gain for a GAN, whose EMA weights wander
+    # around a good point rather than settle in it, and the snapshots must exist to be averaged
+    snapshot_every: int = 0
     eval_every: int = 1  # epochs
     threads: int = 0  # 0 = cores / world size
     extra: dict = field(default_factory=dict)
@@ -205,6 +209,14 @@ class Trainer:
             "best_score": self.best_score,
         }
 
+    def save_snapshot(self) -> Path:
+        """Keep this step's EMA weights (no optimizer, no raw weights) beside ``last.pt``."""
+        path = self.out / f"snap-step{self.step:06d}.pt"
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            _save_atomic(weights_only_state(self.state()), path)
+        return path
+
     def save(self, name: str = "last.pt") -> None:
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -289,6 +301,8 @@ class Trainer:
                     self.optimizer.step()
                 self.ema.update(self.model, self.step)
                 self.step += 1
+                if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
+                    self.save_snapshot()
                 seen += cfg.batch_size * self.world
                 now = time.time()
                 rate = seen / max(1e-6, now - t0)
@@ -347,6 +361,14 @@ def load_checkpoint(path: str | Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=False)
 
 
+_WEIGHTS_ONLY_KEYS = ("model_kind", "model_config", "task_config", "train_config", "ema", "step", "elapsed", "history")
+
+
+def weights_only_state(ckpt: dict) -> dict:
+    """What a new run (``--init``), an export or a weight average needs from a checkpoint."""
+    return {k: ckpt[k] for k in _WEIGHTS_ONLY_KEYS if k in ckpt}
+
+
 def save_compact_checkpoint(src: str | Path, dst: str | Path, weights_only: bool = False) -> Path:
     """Copy a checkpoint with the optimizer's moment buffers in bfloat16, for committing.
 
@@ -363,9 +385,8 @@ def save_compact_checkpoint(src: str | Path, dst: str | Path, weights_only: bool
     """
     ckpt = load_checkpoint(src)
     if weights_only:
-        kept = ("model_kind", "model_config", "task_config", "train_config", "ema", "step", "elapsed", "history")
         dst = Path(dst)
-        torch.save({k: ckpt[k] for k in kept if k in ckpt}, dst)
+        torch.save(weights_only_state(ckpt), dst)
         return dst
     for state in ckpt["optimizer"]["state"].values():
         for key, value in state.items():

@@ -41,7 +41,9 @@ def test_diffaugment_is_seeded_differentiable_and_fills_white() -> None:
     assert float(shifted.mean()) > 0  # some image moved, and the gap is white, not black
 
 
-def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray, critic: str = "plain") -> Trainer:
+def _tiny_trainer(
+    out: Path, max_steps: int, images: np.ndarray, critic: str = "plain", snapshot_every: int = 0
+) -> Trainer:
     from training.data.emoji import ArraySet
 
     torch.manual_seed(0)
@@ -49,7 +51,7 @@ def _tiny_trainer(out: Path, max_steps: int, images: np.ndarray, critic: str = "
     cfg = TrainConfig(
         out=str(out), epochs=3, batch_size=4, lr=2e-3, min_lr_ratio=1.0, weight_decay=0.0, warmup_steps=2,
         bf16=False, channels_last=True, num_workers=0, max_steps=max_steps, checkpoint_minutes=60, ema_decay=0.9,
-        threads=1,
+        threads=1, snapshot_every=snapshot_every,
     )  # fmt: skip
     groups = [
         {"params": list(model.generator.parameters()), "betas": (0.0, 0.99), "weight_decay": 0.0},
@@ -93,6 +95,20 @@ def test_adversarial_steps_update_both_networks_and_resume_exactly(tmp_path: Pat
         torch.testing.assert_close(second.ema.model.state_dict()[key], value, rtol=0, atol=0, msg=key)
 
 
+def test_snapshots_keep_each_steps_ema_weights_without_the_optimizer(tmp_path: Path) -> None:
+    images = np.random.default_rng(1).integers(0, 256, (10, 16, 16, 3), dtype=np.uint8)
+    _tiny_trainer(tmp_path / "snapped", 5, images, snapshot_every=2).train()
+    snaps = sorted(p.name for p in (tmp_path / "snapped").glob("snap-step*.pt"))
+    assert snaps == ["snap-step000002.pt", "snap-step000004.pt"]
+    snap = load_checkpoint(tmp_path / "snapped" / snaps[1])
+    assert snap["step"] == 4 and "optimizer" not in snap and "model" not in snap
+    _tiny_trainer(tmp_path / "stopped", 4, images).train()  # the same run, stopped at step 4
+    reference = load_checkpoint(tmp_path / "stopped" / "last.pt")["ema"]
+    for key, value in reference.items():
+        torch.testing.assert_close(snap["ema"][key], value, rtol=0, atol=0, msg=key)
+    assert not list((tmp_path / "stopped").glob("snap-*"))  # off by default
+
+
 def test_sefa_recovers_the_eigenvectors_of_a_hand_built_layer() -> None:
     rng = np.random.default_rng(0)
     v, _ = np.linalg.qr(rng.standard_normal((6, 6)))  # right singular vectors, known
@@ -130,7 +146,7 @@ def gan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         argv = ["train", "--kind", "gan", "--data", str(data), "--out", str(root / "run"), "--preset", "tiny"]
         argv += ["--size", "16", "--epochs", "1", "--batch-size", "4", "--warmup", "1", "--threads", "1"]
-        assert gen_main(argv) == 0
+        assert gen_main([*argv, "--snapshot-every", "2"]) == 0
     finally:
         mp.undo()
     return root / "run"
@@ -300,6 +316,12 @@ def test_export_averages_checkpoints_of_one_run_and_re_estimates_batchnorm(gan_r
     path = out.with_name("avg-gan-generator.onnx")
     extra = json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}[mm.KEY_EXTRA])
     assert extra["averaged_steps"] == [3, 99]
+    snap_out = tmp_path / "models" / "snap-gan"  # a run's own snapshot is a valid --average input
+    snap_argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(snap_out), "--k", "4"]
+    assert gen_main([*snap_argv, "--average", str(gan_run / "snap-step000002.pt")]) == 0
+    snap_path = snap_out.with_name("snap-gan-generator.onnx")
+    snap_extra = json.loads({p.key: p.value for p in onnx.load(str(snap_path)).metadata_props}[mm.KEY_EXTRA])
+    assert snap_extra["averaged_steps"] == [3, 2]
     assert extra["standing_statistics"] == {"batches": 300, "batch_size": 4}  # on by default, training batch
     mean_fc = ckpt["ema"]["generator.fc.weight"] + 0.25
     expected, _ = sefa_directions(mean_fc, 4)

@@ -50,6 +50,12 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
     p.add_argument("--max-steps", type=int, default=0)
     p.add_argument("--checkpoint-minutes", type=float, default=3.0)
+    p.add_argument(
+        "--snapshot-every",
+        type=int,
+        default=0,
+        help="also keep the EMA weights every N steps (snap-stepN.pt) for `gen export --average`",
+    )
     g = p.add_argument_group("GAN (--kind gan)")
     warm = g.add_mutually_exclusive_group()  # two warm starts would silently overwrite each other
     warm.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")

@@ -156,6 +156,7 @@ def gen_train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
         num_workers=0,
         max_steps=args.max_steps,
         checkpoint_minutes=args.checkpoint_minutes,
+        snapshot_every=args.snapshot_every,
         ema_decay=args.ema,
         threads=args.threads,
         **overrides,
