@@ -27,6 +27,7 @@ from ..losses import PIXEL_LOSSES, deep_supervision_loss, gap_map
 from ..models.clicknet import ClickNet, click_config, init_from_segnet
 from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNetConfig, count_parameters
+from ..run_args import add_run_args, run_config
 from ..trainer import TrainConfig, Trainer, load_checkpoint
 from .config import TRAINING_DATA
 from .evaluate import evaluate_clicks, grabcut_predict
@@ -145,18 +146,13 @@ def cmd_train(args) -> int:
     if config.encoder == "lite0" and seg_ckpt is None and init_ckpt is None:
         load_pretrained_encoder(model.net.encoder)  # ImageNet RGB path; the click branch starts at zero
     cfg = TrainConfig(
-        out=args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
         warmup_steps=args.warmup,
-        seed=args.seed,
         num_workers=args.workers,
-        max_steps=args.max_steps,
-        epoch_steps=args.epoch_steps,
-        checkpoint_minutes=args.checkpoint_minutes,
         bf16=not args.no_bf16,
-        threads=args.threads,
+        **run_config(args),
     )
     task = ClickTask(
         args.val, args.size, args.eval_size, args.max_iters, args.val_limit, args.seed, args.loss, args.gap_weight
@@ -287,8 +283,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("train", help="train a click model")
     p.add_argument("--data", required=True)
     p.add_argument("--val", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--resume", action="store_true")
+    add_run_args(p, checkpoint_minutes=4.0)
     p.add_argument("--init-seg", help="start from a segmentation checkpoint (recommended)")
     p.add_argument("--init", help="start a new phase from a click checkpoint (its EMA weights)")
     p.add_argument(
@@ -335,17 +330,10 @@ def add_commands(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--max-iters", type=int, default=3, help="max no-grad click rounds per batch")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--val-limit", type=int, default=0)
-    p.add_argument("--max-steps", type=int, default=0)
-    p.add_argument(
-        "--epoch-steps", type=int, default=0, help="cap an epoch at N batches of a fresh shuffle (short phases)"
-    )
-    p.add_argument("--checkpoint-minutes", type=float, default=4.0)
     p.add_argument("--no-bf16", action="store_true")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = cores / processes)")
     e = sub.add_parser("eval", help="NoC@85/90 on a folder (e.g. berkeley)")
     e.add_argument("--model", help="ONNX click model (default: the embedded one)")
     e.add_argument("--data", required=True)

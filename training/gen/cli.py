@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from ..models.vae import PRESETS
+from ..run_args import add_run_args
 from .losses import LossConfig
 from .train import cmd_sample, cmd_train
 
@@ -23,8 +24,7 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p = cmds.add_parser("train", help="train a VAE or a GAN on an image folder")
     p.add_argument("--kind", choices=("vae", "gan"), default="vae")
     p.add_argument("--data", required=True, help="folder of images (or with images/), e.g. fluent-emoji-3d")
-    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, previews)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    add_run_args(p, checkpoint_minutes=3.0)
     p.add_argument(
         "--preset", default="", choices=["", *sorted(PRESETS)], help="VAE preset (default m); GAN: xs, m or tiny"
     )
@@ -36,8 +36,6 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--ema", type=float, default=0.998)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
     p.add_argument("--l1", type=float, default=1.0)
     p.add_argument("--ssim", type=float, default=0.5)
     p.add_argument("--grad", type=float, default=0.5)
@@ -48,14 +46,6 @@ def add_gen_commands(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (off: fp32 is as fast here)")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--limit", type=int, default=0, help="use only the first N images (smoke runs)")
-    p.add_argument("--max-steps", type=int, default=0)
-    p.add_argument("--checkpoint-minutes", type=float, default=3.0)
-    p.add_argument(
-        "--snapshot-every",
-        type=int,
-        default=0,
-        help="also keep the EMA weights every N steps (snap-stepN.pt) for `gen export --average`",
-    )
     g = p.add_argument_group("GAN (--kind gan)")
     warm = g.add_mutually_exclusive_group()  # two warm starts would silently overwrite each other
     warm.add_argument("--init-vae", default="", help="warm start: a VAE checkpoint whose decoder starts the generator")

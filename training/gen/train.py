@@ -19,6 +19,7 @@ from torch import nn
 
 from ..data.emoji import ArraySet, load_emoji, split
 from ..models.vae import PRESETS, VAE, VAEConfig, count_parameters
+from ..run_args import run_config
 from ..trainer import TrainConfig, Trainer
 from .figures import recon_grid, sample_grid, save_png, tile
 from .losses import LossConfig, psnr, ssim, vae_loss
@@ -145,20 +146,15 @@ def gen_train_config(args: argparse.Namespace, **overrides) -> TrainConfig:
     """The trainer settings both generator kinds take from their shared command-line flags;
     ``overrides`` are what a kind sets differently (a GAN: constant LR, no weight decay)."""
     return TrainConfig(
-        out=args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
         warmup_steps=args.warmup,
-        seed=args.seed,
         bf16=args.bf16,
         channels_last=True,
         num_workers=0,
-        max_steps=args.max_steps,
-        checkpoint_minutes=args.checkpoint_minutes,
-        snapshot_every=args.snapshot_every,
         ema_decay=args.ema,
-        threads=args.threads,
+        **run_config(args),
         **overrides,
     )
 

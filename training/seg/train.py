@@ -19,6 +19,7 @@ from ..losses import deep_supervision_loss
 from ..metrics import SalientMetrics
 from ..models.efficientnet_lite import IMAGENET_MEAN, IMAGENET_STD, load_pretrained_encoder
 from ..models.segnet import PRESETS, SegNet, SegNetConfig, count_parameters
+from ..run_args import add_run_args, run_config
 from ..trainer import TrainConfig, Trainer
 
 PREVIEW_COUNT = 8
@@ -159,20 +160,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_set = SegTrainSet(train_data, schedule[0][0], seed=args.seed, keep_aspect=args.keep_aspect)
     model, config = build_model(args)
     cfg = TrainConfig(
-        out=args.out,
         epochs=sum(e for _, e in schedule),
         batch_size=args.batch_size,
         lr=args.lr,
         warmup_steps=args.warmup,
-        seed=args.seed,
         bf16=not args.no_bf16,
         channels_last=not args.no_channels_last,
         compile=args.compile,
         num_workers=args.workers,
-        max_steps=args.max_steps,
-        epoch_steps=args.epoch_steps,
-        checkpoint_minutes=args.checkpoint_minutes,
-        threads=args.threads,
+        **run_config(args),
     )
     task = SegTask(train_set, val_data, schedule, args.eval_size, args.side_weight, args.mae_weight)
     task_config = {
@@ -216,8 +212,7 @@ def init_from(model: nn.Module, ckpt_path: str) -> None:
 def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder with images/ and masks/ (e.g. duts-tr)")
     p.add_argument("--val", required=True, help="validation folder (e.g. sod)")
-    p.add_argument("--out", required=True, help="run folder (checkpoints, logs, plots)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    add_run_args(p, checkpoint_minutes=5.0)
     p.add_argument("--init", help="warm-start weights from another checkpoint")
     p.add_argument("--preset", default="m", choices=sorted(PRESETS))
     p.add_argument("--schedule", default="192:7,256:4,320:1", help="SIZE:EPOCHS,... progressive resizing")
@@ -241,21 +236,14 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--warmup", type=int, default=300)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--eval-size", type=int, default=320)
     p.add_argument("--side-weight", type=float, default=0.4)
     p.add_argument(
         "--mae-weight", type=float, default=0.0, help="add this times the final map's MAE to the loss (firmer maps)"
     )
-    p.add_argument("--max-steps", type=int, default=0)
-    p.add_argument(
-        "--epoch-steps", type=int, default=0, help="cap an epoch at N batches of a fresh shuffle (short phases)"
-    )
     p.add_argument("--limit", type=int, default=0, help="use only the first N training pairs")
     p.add_argument("--val-limit", type=int, default=0)
-    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument("--no-channels-last", action="store_true")
     p.add_argument("--compile", action="store_true")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = cores / processes)")
