@@ -212,8 +212,18 @@ def test_time_budget_replans_the_schedule() -> None:
     budget.update()
     assert 30 <= tr.total_steps <= 45 and tr.cfg.max_steps == tr.total_steps
     tr.step, tr.elapsed = 100, 50.0  # resumed at 2 steps/s with 10 s of a 60 s budget left
+    tr.cfg.max_steps = 0  # a resumed run is a new process: its max_steps is the command line's
     TimeBudget(tr, minutes=1.0)
     assert tr.total_steps == 120
+    tr.cfg.max_steps = 110  # --max-steps with --minutes: the budget never plans past it
+    TimeBudget(tr, minutes=1.0)
+    assert tr.total_steps == tr.cfg.max_steps == 110
+    budget = TimeBudget(tr, minutes=60.0)  # plenty of time left, still capped
+    budget.t0 -= 1.0
+    budget.step0 = 85
+    tr.step = 120
+    budget.update()
+    assert tr.total_steps == tr.cfg.max_steps == 110
 
 
 def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

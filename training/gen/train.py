@@ -82,6 +82,9 @@ class TimeBudget:
 
     def __init__(self, trainer: Trainer, minutes: float, every: int = 20):
         self.trainer, self.seconds, self.every = trainer, minutes * 60, every
+        # a --max-steps given with --minutes still stops the run there: the plan below rewrites
+        # cfg.max_steps, and once overrode it (a phase meant to stop at a step ran on)
+        self.step_cap = trainer.cfg.max_steps
         self.t0, self.step0, self.elapsed0 = time.time(), trainer.step, trainer.elapsed
         if trainer.step and trainer.elapsed > 0:  # resumed: plan at once from the run's own rate
             self._plan(trainer.step / trainer.elapsed, 0.0)
@@ -96,6 +99,8 @@ class TimeBudget:
         tr = self.trainer
         remaining = self.seconds - self.elapsed0 - spent
         cap = tr.cfg.epochs * tr.steps_per_epoch
+        if self.step_cap:
+            cap = min(cap, self.step_cap)
         tr.total_steps = tr.cfg.max_steps = min(cap, max(tr.step + 1, tr.step + int(remaining * steps_per_s)))
 
 
