@@ -209,13 +209,11 @@ class Trainer:
             "best_score": self.best_score,
         }
 
-    def save_snapshot(self) -> Path:
+    def save_snapshot(self) -> None:
         """Keep this step's EMA weights (no optimizer, no raw weights) beside ``last.pt``."""
-        path = self.out / f"snap-step{self.step:06d}.pt"
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
-            _save_atomic(weights_only_state(self.state()), path)
-        return path
+            _save_atomic(weights_only_state(self.state()), self.out / f"snap-step{self.step:06d}.pt")
 
     def save(self, name: str = "last.pt") -> None:
         if self.rank == 0:

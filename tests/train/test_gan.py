@@ -314,14 +314,8 @@ def test_export_averages_checkpoints_of_one_run_and_re_estimates_batchnorm(gan_r
     argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(out), "--k", "4"]
     assert gen_main([*argv, "--figures", str(tmp_path / "fig"), "--average", str(tmp_path / "shifted.pt")]) == 0
     path = out.with_name("avg-gan-generator.onnx")
-    extra = json.loads({p.key: p.value for p in onnx.load(str(path)).metadata_props}[mm.KEY_EXTRA])
+    extra = _extra(path)
     assert extra["averaged_steps"] == [3, 99]
-    snap_out = tmp_path / "models" / "snap-gan"  # a run's own snapshot is a valid --average input
-    snap_argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(snap_out), "--k", "4"]
-    assert gen_main([*snap_argv, "--average", str(gan_run / "snap-step000002.pt")]) == 0
-    snap_path = snap_out.with_name("snap-gan-generator.onnx")
-    snap_extra = json.loads({p.key: p.value for p in onnx.load(str(snap_path)).metadata_props}[mm.KEY_EXTRA])
-    assert snap_extra["averaged_steps"] == [3, 2]
     assert extra["standing_statistics"] == {"batches": 300, "batch_size": 4}  # on by default, training batch
     mean_fc = ckpt["ema"]["generator.fc.weight"] + 0.25
     expected, _ = sefa_directions(mean_fc, 4)
@@ -330,6 +324,15 @@ def test_export_averages_checkpoints_of_one_run_and_re_estimates_batchnorm(gan_r
     other["model_config"] = {**other["model_config"], "latent": other["model_config"]["latent"] + 1}
     with pytest.raises(ValueError, match="same GAN"):
         average_ema_weights([ckpt, other])
+    snap_out = tmp_path / "models" / "snap-gan"  # a run's own snapshot is a valid --average input
+    snap_argv = ["export", "--ckpt", str(gan_run / "last.pt"), "--out", str(snap_out), "--k", "4"]
+    assert gen_main([*snap_argv, "--average", str(gan_run / "snap-step000002.pt")]) == 0
+    assert _extra(snap_out.with_name("snap-gan-generator.onnx"))["averaged_steps"] == [3, 2]
+
+
+def _extra(path: Path) -> dict:
+    """The ``extra`` metadata of an exported file."""
+    return mm.parse_json({p.key: p.value for p in onnx.load(str(path)).metadata_props}, mm.KEY_EXTRA)
 
 
 def test_two_warm_starts_are_refused_on_the_command_line(tmp_path: Path, capsys) -> None:
