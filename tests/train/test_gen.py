@@ -255,3 +255,35 @@ def test_real_emoji_smoke(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert code == 0 and (tmp_path / "run" / "last.pt").is_file()
     # how long this takes (the CI budget was 60 s) is measured by benchmarks/bench_gen_smoke.py
+
+
+def test_emoji_cache_survives_a_concurrent_writer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two trainings started together both decode the set and write the same cache file; the
+    second writer finishing first must not make the first one fail (they shared a temp name)."""
+    import cv2
+
+    import training.data.emoji as emoji
+
+    folder = tmp_path / "emoji"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        rgba = rng.integers(0, 256, (20, 20, 4), dtype=np.uint8)
+        cv2.imwrite(str(folder / f"e{i}.png"), rgba)
+    cache = tmp_path / "cache"
+    real_save = np.save
+    calls = []
+
+    def save_while_another_writer_finishes(file, arr):  # the other process wins the race
+        real_save(file, arr)
+        if not calls:
+            calls.append(file)
+            emoji.load_emoji(folder, 16, cache_dir=cache)
+
+    monkeypatch.setattr(emoji.np, "save", save_while_another_writer_finishes)
+    images, stems = emoji.load_emoji(folder, 16, cache_dir=cache)
+    assert images.shape == (3, 16, 16, 3) and stems == ["e0", "e1", "e2"]
+    assert calls, "the concurrent writer did run"
+    files = list(cache.iterdir())
+    assert len(files) == 1 and ".part" not in files[0].name  # one cache file, no temp left behind
+    np.testing.assert_array_equal(np.load(files[0]), images)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import uuid
 from pathlib import Path
 
 import cv2
@@ -78,7 +79,9 @@ def load_emoji(
     if path.is_file():
         return np.load(path), [f.stem for f in files]
     images = np.stack([_decode(f, size) for f in files])
-    tmp = path.with_name(path.name + ".part.npy")
+    # a temp name of its own per writer: two trainings started together used to share one, and
+    # the second os.replace found it gone (FileNotFoundError); the last writer wins, both succeed
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part.npy")
     np.save(tmp, images)
     os.replace(tmp, path)
     return images, [f.stem for f in files]
