@@ -160,3 +160,29 @@ def test_stdin_to_named_file_uses_its_extension(tmp_path: Path, seg_model: Path,
     target = tmp_path / "cut.jpg"
     assert cli_main(["remove", "-", "-o", str(target), "--model", str(seg_model)]) == 0
     assert Image.open(target).format == "JPEG"
+
+
+def test_remove_builds_one_session_for_its_lanes(tmp_path: Path, seg_model: Path, monkeypatch) -> None:
+    """On a multi-core CPU the batch runs in lanes of single-threaded sessions; the command
+    builds that one session up front instead of a default one the lanes would replace."""
+    import onnxruntime as ort
+
+    from desktop_app.core import session as sessions
+    from desktop_app.core.batch import engine
+
+    built: list[int] = []
+    real_session = ort.InferenceSession
+
+    def counting_session(path, sess_options=None, providers=None):
+        built.append(sess_options.intra_op_num_threads)
+        return real_session(path, sess_options=sess_options, providers=providers)
+
+    monkeypatch.setattr(sessions.ort, "InferenceSession", counting_session)
+    monkeypatch.setattr(sessions, "_cache", type(sessions._cache)())  # nothing cached from other tests
+    monkeypatch.setattr(engine, "physical_cores", lambda: 2)
+    src = tmp_path / "in"
+    for i in range(3):
+        save(src / f"p{i}.jpg")
+    assert cli_main(["remove", str(src), "-o", str(tmp_path / "out"), "--model", str(seg_model), "-q"]) == 0
+    assert len(list((tmp_path / "out").iterdir())) == 3
+    assert built == [1]  # one single-threaded session, shared by both lanes
