@@ -23,7 +23,7 @@ from desktop_app.cli_support import (
     silence_stdout,
     size,
 )
-from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, BatchReport, lane_threads, run_batch
+from desktop_app.core.batch.engine import FAILED, SKIPPED, BatchControl, BatchReport, batch_segmenter, run_batch
 from desktop_app.core.errors import ImageLoadError, ModelError, SeedStudioError
 from desktop_app.core.files import DEFAULT_MAX_FILE_BYTES, os_error_text, read_capped
 from desktop_app.core.imageio import IMAGE_EXTENSIONS, encode_image, load_image, write_bytes_atomic
@@ -164,11 +164,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
         if args.engine == "ray":  # the workers load the model and check providers where they run
             load_spec(model, args.convention)
         else:
-            # a batch on the CPU runs in lanes of single-threaded sessions: build that session now,
-            # not a default one the lanes would replace (one session less to build per command)
-            threads = None if stdin_mode or providers else lane_threads(options)
-            segmenter = Segmenter(model, spec_override=args.convention, threads=threads,
-                                  providers=check_providers(providers) if providers else None)  # fmt: skip
+            chosen = check_providers(providers) if providers else None
+            segmenter = (Segmenter(model, spec_override=args.convention, providers=chosen) if stdin_mode
+                         else batch_segmenter(options, chosen))  # fmt: skip
         if options.second_pass:
             default_clicker()  # no click model is a usage error, reported before any work
     except (ModelError, ValueError) as exc:

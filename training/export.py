@@ -176,13 +176,14 @@ def store_weights_fp16(
     eligible = set(size)
     change = _max_change(_with_fp16_storage(model, eligible), probe_inputs, before)
     kept: list[str] = []
-    budget = max_kept_fraction * sum(size.values())
+    room = max_kept_fraction * sum(size.values())  # elements that may still stay float32
     if change > tolerance:
         effect = {n: _max_change(_with_fp16_storage(model, {n}), probe_inputs, before) for n in eligible}
         for name in sorted(eligible, key=lambda n: effect[n] / size[n], reverse=True):
-            if effect[name] == 0.0 or sum(size[k] for k in kept) + size[name] > budget:
+            if effect[name] == 0.0 or size[name] > room:
                 break
             kept.append(name)
+            room -= size[name]
             change = _max_change(_with_fp16_storage(model, eligible - set(kept)), probe_inputs, before)
             if change <= tolerance:
                 break

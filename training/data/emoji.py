@@ -17,14 +17,15 @@ never changes when files are added, removed or listed in another order.
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 from PIL import Image
+
+from desktop_app.core.files import write_bytes_atomic
 
 from .folder import IMAGE_SUFFIXES, default_cache_dir
 
@@ -79,11 +80,11 @@ def load_emoji(
     if path.is_file():
         return np.load(path), [f.stem for f in files]
     images = np.stack([_decode(f, size) for f in files])
-    # a temp name of its own per writer: two trainings started together used to share one, and
-    # the second os.replace found it gone (FileNotFoundError); the last writer wins, both succeed
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.part.npy")
-    np.save(tmp, images)
-    os.replace(tmp, path)
+    # the app's atomic writer gives each writer its own temp file: two trainings started together
+    # used to share one name, and the second os.replace found it gone; now the last writer wins
+    buffer = io.BytesIO()
+    np.save(buffer, images)
+    write_bytes_atomic(path, buffer.getvalue())
     return images, [f.stem for f in files]
 
 

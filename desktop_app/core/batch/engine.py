@@ -60,7 +60,7 @@ from desktop_app.core.segment import Segmenter
 from desktop_app.core.session import PROVIDER_NAMES, physical_cores
 
 __all__ = ["CANCELLED", "DONE", "FAILED", "PENDING", "SKIPPED", "BatchControl", "BatchItem", "BatchReport",
-           "InputEntry", "collect_inputs", "lane_threads", "plan_outputs", "run_batch", "scan_inputs"]  # fmt: skip
+           "InputEntry", "batch_segmenter", "collect_inputs", "plan_outputs", "run_batch", "scan_inputs"]  # fmt: skip
 
 _END = object()
 READER_GRACE_S = 2.0  # after a cancel, how long to wait for a decode in progress before leaving it
@@ -68,15 +68,27 @@ MAX_LANES = 4  # more photos in flight cost memory (24 MP each) for little more 
 
 
 def lane_threads(options: RemoveOptions, cores: int | None = None) -> int | None:
-    """Intra-op threads of each lane's session when a batch on the CPU runs in lanes, else None.
-
-    A caller that builds its segmenter with these threads (the CLI does) hands the lanes the
-    session they would otherwise build a second time: ~40-60 ms of every command's start-up."""
+    """Intra-op threads of each lane's session when a batch on the CPU runs in lanes, else None."""
     cores = cores or physical_cores()
     lanes = min(MAX_LANES, cores)
     if lanes < 2 or options.second_pass:
         return None
     return cores // lanes
+
+
+def batch_segmenter(options: RemoveOptions, providers: list[str] | None = None) -> Segmenter:
+    """The segmenter a batch with ``options`` runs on: the model they name (else the embedded
+    default), its session built with the lanes' thread count, so :func:`inference_lanes` takes
+    that session from the cache instead of building a second one (40-60 ms of CPU, and on the
+    batch page a GIL-holding stretch during the run). Explicit ``providers`` (an accelerator,
+    one lane) keep the default threads. ModelError if there is no model."""
+    path = options.model_path
+    if path is None:
+        from desktop_app.core.models import default_model_path
+
+        path = default_model_path()
+    threads = None if providers else lane_threads(options)
+    return Segmenter(path, spec_override=options.convention, providers=providers, threads=threads)
 
 
 def inference_lanes(segmenter: Segmenter, options: RemoveOptions, cores: int | None = None) -> tuple[Segmenter, int]:
@@ -120,7 +132,7 @@ def run_batch(
             from desktop_app.core.models import default_model_path
 
             options = options.with_changes(model_path=default_model_path())
-        segmenter = Segmenter(options.model_path, spec_override=options.convention)
+        segmenter = batch_segmenter(options)
     clicker = default_clicker() if options.second_pass else None  # fails before the batch, not per photo
     check_background(options)  # a --bg that is not an image fails now, not once per photo
     items = prepare_batch(roots, out_dir, options, Path(explicit_output) if explicit_output else None)

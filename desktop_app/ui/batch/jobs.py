@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core import compose
-from desktop_app.core.batch.engine import BatchControl
+from desktop_app.core.batch.engine import BatchControl, batch_segmenter
 from desktop_app.core.batch.queue import DONE, FAILED, QueueItem, RunOutcome, run_queue, scan_paths
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
@@ -64,16 +64,6 @@ def scan(req: ScanRequest, token: CancelToken) -> tuple[list[Path], list[QueueIt
 # -- running -------------------------------------------------------------------------------------
 
 
-def default_segmenter(options: RemoveOptions) -> Segmenter:
-    """The model the options name, else the embedded default (ModelError if there is none)."""
-    path = options.model_path
-    if path is None:
-        from desktop_app.core.models import default_model_path
-
-        path = default_model_path()
-    return Segmenter(path, spec_override=options.convention)
-
-
 @dataclass
 class RunRequest:
     queue: list[QueueItem]  # every row, for the report
@@ -83,7 +73,7 @@ class RunRequest:
     control: BatchControl
     changed: Callable[[QueueItem], None]
     previous_elapsed: float = 0.0
-    make_segmenter: Callable[[RemoveOptions], Segmenter] = default_segmenter
+    make_segmenter: Callable[[RemoveOptions], Segmenter] = batch_segmenter
 
 
 @dataclass
@@ -93,7 +83,7 @@ class WarmRequest:
     would stall the GUI; done when photos are dropped, they are over by Start."""
 
     options: RemoveOptions
-    make_segmenter: Callable[[RemoveOptions], Segmenter] = default_segmenter
+    make_segmenter: Callable[[RemoveOptions], Segmenter] = batch_segmenter
 
 
 BATCH_NICENESS = 4

@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from desktop_app.core.batch.engine import BatchControl
+from desktop_app.core.batch.engine import BatchControl, batch_segmenter
 from desktop_app.core.batch.queue import (
     CANCELLED,
     FAILED,
@@ -31,7 +31,7 @@ from desktop_app.core.batch.queue import (
 from desktop_app.core.options import RemoveOptions
 from desktop_app.core.segment import Segmenter
 from desktop_app.ui.batch import jobs as batch_jobs
-from desktop_app.ui.batch.jobs import ChangeLog, RunRequest, ScanRequest, WarmRequest, default_segmenter
+from desktop_app.ui.batch.jobs import ChangeLog, RunRequest, ScanRequest, WarmRequest
 from desktop_app.ui.batch.model import COL_THUMB, QueueModel, human_size
 from desktop_app.ui.batch.rows import BatchRowsMixin
 from desktop_app.ui.batch.thumbs import ThumbnailLoader
@@ -62,7 +62,7 @@ class BatchPage(BatchRowsMixin, BatchLayoutMixin, QWidget):
     def __init__(
         self,
         parent: QWidget | None = None,
-        make_segmenter: Callable[[RemoveOptions], Segmenter] = default_segmenter,
+        make_segmenter: Callable[[RemoveOptions], Segmenter] = batch_segmenter,
     ) -> None:
         super().__init__(parent)
         self.make_segmenter = make_segmenter
